@@ -1,0 +1,47 @@
+"""``ciyuan serve``: the metering gateway."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ciyuan.cli.context import App, handle_errors, pass_app
+from ciyuan.gateway.server import ServeOptions, serve
+from ciyuan.gateway.upstream import parse_upstream_flag
+
+__all__ = ["serve_command"]
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one; the 'listening on' line says which).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Worker processes sharing the socket.")
+@click.option("--upstream", "upstreams", multiple=True, metavar="NAME=URL",
+              help="An OpenAI-compatible upstream whose GET /models lists the models to serve "
+                   "(repeatable), e.g. sim=http://127.0.0.1:8001.")
+@click.option("--currency", default="USD", show_default=True,
+              help="Currency calls are priced and budgets held in.")
+@pass_app
+@handle_errors
+def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple[str, ...],
+                  currency: str) -> None:
+    """Run the metering gateway: OpenAI- and Anthropic-compatible /v1, admin API under /api,
+    /metrics and /healthz.
+
+    Every call is authenticated with a ciyuan key, held against budgets, measured, rated,
+    settled in the ledger, written down exactly once and receipted (X-Ciyuan-Receipt).
+
+    \b
+    Examples:
+      ciyuan sim-provider --port 8001 &
+      ciyuan serve --upstream sim=http://127.0.0.1:8001
+      ciyuan --db postgresql://postgres@127.0.0.1/test serve --workers 2 --upstream ...
+    """
+    options = ServeOptions(host=host, port=port, workers=workers, currency=currency.upper(),
+                           upstreams=tuple(parse_upstream_flag(u) for u in upstreams),
+                           env=dict(os.environ))
+    serve(app.settings, options, announce=[
+        lambda bound: click.echo(f"listening on http://{host}:{bound}", nl=True)])

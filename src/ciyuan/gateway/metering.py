@@ -1,0 +1,217 @@
+"""The metered call: one readable pipeline from request to settled, receipted record.
+
+    authenticate → attribute → route → count input → rate limit → price the maximum
+    → reserve at every budget level → write-ahead record → (upstream call: the adapters)
+    → measure → rate → settle (post actual, release the rest) → receipt → complete record
+
+``prepare`` runs everything up to the upstream call; ``finish`` everything after it. Both
+are synchronous and short; the adapters (``app``, ``streaming``) do the HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ciyuan.core.errors import InputError
+from ciyuan.core.records import PURPOSES, Purpose, UsageRecord
+from ciyuan.core.usage import Usage
+from ciyuan.gateway.errors import GatewayError
+from ciyuan.gateway.limits import DEFAULT_MAX_OUTPUT_TOKENS
+from ciyuan.gateway.metrics import GatewayMetrics
+from ciyuan.gateway.ports import Budgets, Identity, Principal, ReceiptIssuer, Reservation
+from ciyuan.gateway.ratelimit import RateLimiter
+from ciyuan.gateway.requests import Endpoint, InputCount, count_input, max_output_tokens
+from ciyuan.gateway.routing import Router
+from ciyuan.gateway.upstream import Route
+from ciyuan.identity.errors import InvalidApiKeyError, ModelNotAllowedError
+from ciyuan.measure.measurer import Measurer
+from ciyuan.price.api import Pricer
+from ciyuan.store.usage import UsageStore
+
+__all__ = ["CallInProgressError", "Gateway", "MeteredCall", "nano"]
+
+NANO = Decimal(10) ** 9
+
+
+class CallInProgressError(GatewayError):
+    code = "idempotent-request-in-progress"
+    summary = ("A request with this Idempotency-Key is in flight or already completed; it is "
+               "not forwarded or billed again.")
+    status = 409
+    openai_type = "invalid_request_error"
+
+
+def nano(amount: Decimal) -> int:
+    """A money amount in nano-units of its currency, half-up (the ledger's scale)."""
+    return int((amount * NANO).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class MeteredCall:
+    """State of one call between ``prepare`` and ``finish``."""
+
+    endpoint: Endpoint
+    principal: Principal
+    model: str
+    routes: list[Route]
+    body: dict[str, Any]
+    input: InputCount
+    max_output: int
+    record: UsageRecord
+    reservation: Reservation | None
+    started: float
+    stream: bool
+    client_wants_usage: bool
+    upstream_seconds: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Gateway:
+    """The services one gateway process runs with (built once by ``server``)."""
+
+    measurer: Measurer
+    pricer: Pricer
+    router: Router
+    identity: Identity
+    budgets: Budgets
+    usage: UsageStore
+    receipts: ReceiptIssuer | None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    # -- before the upstream call ---------------------------------------------------------
+    def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        presented = headers.get("authorization", "")
+        key = presented[7:].strip() if presented.lower().startswith("bearer ") else ""
+        key = key or headers.get("x-api-key", "").strip()
+        if not key:
+            raise InvalidApiKeyError("no API key: send `Authorization: Bearer cy-…` (create "
+                                      "one with `ciyuan keys create --tenant NAME`)")
+        principal = self.identity.authenticate(key)
+        if principal is None:
+            raise InvalidApiKeyError("invalid or revoked API key: check the key, or create "
+                                      "a new one with `ciyuan keys create`")
+        return principal
+
+    def prepare(self, endpoint: Endpoint, headers: Mapping[str, str], body: dict[str, Any],
+                started: float) -> MeteredCall:
+        principal = _attribute(self.authenticate(headers), headers)
+        model = str(body["model"])
+        routes = self.router.routes(model)
+        if principal.allowed_models and model not in principal.allowed_models:
+            raise ModelNotAllowedError(f"key {principal.key_id} may not use {model!r}: "
+                                       f"allowed are {', '.join(sorted(principal.allowed_models))}")
+        catalog_model = routes[0].catalog_model
+        counted = count_input(self.measurer, endpoint, body, catalog_model)
+        catalog = self.measurer.catalog
+        info = self.measurer.model(catalog_model) if catalog_model in catalog else None
+        max_out = 0 if endpoint.embeds else max_output_tokens(
+            body, info.max_output if info else 0, DEFAULT_MAX_OUTPUT_TOKENS)
+        self.limiter.check(principal.key_id, principal.rpm, principal.tpm,
+                           counted.native_tokens + max_out)
+        at = self.now()
+        worst = Usage(input_tokens=counted.native_tokens, output_tokens=max_out)
+        ceiling = nano(self.pricer.rate(worst, model=catalog_model, at=at,
+                                        currency=principal.currency, convert=True).total)
+        record_id = _record_id(principal, headers)
+        reservation = self.budgets.reserve(principal, f"rsv-{record_id}", ceiling,
+                                           principal.currency)
+        record = UsageRecord(
+            id=record_id, tenant=principal.tenant, model=model, provider=routes[0].upstream.name,
+            endpoint=endpoint.name, started_at=at, key_id=principal.key_id, team=principal.team,
+            agent=principal.agent, task=headers.get("x-ciyuan-task", "")[:200],
+            purpose=_purpose(headers), region=principal.region,
+            stream=bool(body.get("stream")), idempotency_key=headers.get("idempotency-key", ""),
+            request_sha256=headers.get("x-ciyuan-body-sha256", ""),
+            reservation_id=reservation.id, currency=principal.currency)
+        stored = self.usage.begin(record)
+        if stored != record:  # the same id exists: a retried request
+            self.budgets.release(reservation)
+            raise CallInProgressError(
+                f"a request with Idempotency-Key {record.idempotency_key!r} is already "
+                f"{stored.status} (usage record {stored.id}); it is not billed again",
+                usage_record=stored.id)
+        options = body.get("stream_options")
+        return MeteredCall(
+            endpoint=endpoint, principal=principal, model=model, routes=routes, body=body,
+            input=counted, max_output=max_out, record=record, reservation=reservation,
+            started=started, stream=bool(body.get("stream")),
+            client_wants_usage=isinstance(options, dict) and bool(options.get("include_usage")))
+
+    # -- after the upstream call ----------------------------------------------------------
+    def finish(self, call: MeteredCall, route: Route, usage: Usage, method: str,
+               standard_output: int, response_sha256: str, upstream_request_id: str = "",
+               error: str = "") -> tuple[UsageRecord, str]:
+        """Rate, settle, receipt and complete; returns the record and its receipt."""
+        rating = self.pricer.rate(usage, model=route.catalog_model, at=call.record.started_at,
+                                  currency=call.principal.currency, convert=True)
+        charge = nano(rating.total)
+        posted = charge
+        if call.reservation is not None:
+            posted = min(charge, call.reservation.amount_nano)  # never beyond the hold
+            self.budgets.settle(call.reservation, posted)
+        metadata = dict(call.extra)
+        if posted < charge:
+            metadata["unreserved_nano"] = str(charge - posted)
+        record = replace(
+            call.record, status="completed", completed_at=self.now(), usage=usage,
+            usage_method=method, provider=route.upstream.name,
+            standard_input_tokens=call.input.standard_tokens,
+            standard_output_tokens=standard_output, currency=rating.currency,
+            charge_nano=charge, upstream_cost_nano=charge,
+            price_book_version=rating.price_book_version, response_sha256=response_sha256,
+            upstream_request_id=upstream_request_id, error=error, metadata=metadata)
+        receipt = self.receipts.issue(record, response_sha256) if self.receipts else ""
+        self.usage.complete(record)
+        self._count(record, usage)
+        return record, receipt
+
+    def abandon(self, call: MeteredCall, error: str) -> None:
+        """Nothing was delivered: release the hold and close the record as failed."""
+        if call.reservation is not None:
+            self.budgets.release(call.reservation)
+        self.usage.complete(replace(call.record, status="failed", completed_at=self.now(),
+                                    error=error[:500]))
+
+    def _count(self, record: UsageRecord, usage: Usage) -> None:
+        m = self.metrics
+        for category, value in (("input", usage.input_tokens),
+                                ("cached_input", usage.cached_input_tokens),
+                                ("output", usage.output_tokens),
+                                ("reasoning", usage.reasoning_tokens)):
+            if value:
+                m.tokens.labels(record.model, category).inc(value)
+        m.standard_tokens.labels(record.model, "input").inc(record.standard_input_tokens)
+        m.standard_tokens.labels(record.model, "output").inc(record.standard_output_tokens)
+        m.cost.labels(record.model, record.currency).inc(record.charge_nano / 1e9)
+
+
+def _attribute(principal: Principal, headers: Mapping[str, str]) -> Principal:
+    agent = headers.get("x-ciyuan-agent", "").strip()[:200]
+    if agent and not principal.agent:
+        return replace(principal, agent=agent)
+    return principal
+
+
+def _purpose(headers: Mapping[str, str]) -> Purpose:
+    value = headers.get("x-ciyuan-purpose", "").strip().lower() or "undeclared"
+    if value not in PURPOSES:
+        raise InputError(f"X-Ciyuan-Purpose must be one of {', '.join(PURPOSES)}, got "
+                         f"{value!r}", field="x-ciyuan-purpose")
+    return value
+
+
+def _record_id(principal: Principal, headers: Mapping[str, str]) -> str:
+    key = headers.get("idempotency-key", "").strip()
+    if key:
+        digest = hashlib.sha256(f"{principal.tenant}\x00{key}".encode()).hexdigest()[:32]
+        return f"ur-{digest}"
+    return f"ur-{uuid.uuid4().hex}"

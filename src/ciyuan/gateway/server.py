@@ -1,0 +1,160 @@
+"""``ciyuan serve``: build the gateway from settings and run it on uvicorn, N workers.
+
+The parent binds the listening socket; each worker is a process of its own (stores are
+opened after the fork) serving that socket. Everything a worker needs is rebuilt from the
+same ``Settings`` and flags, so workers share nothing but the database.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+from ciyuan.core.errors import ConfigError
+from ciyuan.gateway.app import build_app
+from ciyuan.gateway.metering import Gateway
+from ciyuan.gateway.routing import Router
+from ciyuan.gateway.upstream import Upstream, UpstreamConfig
+from ciyuan.gateway.wiring import BillingBudgets, StoreIdentity, StoreReceipts
+from ciyuan.settings import Settings
+
+__all__ = ["ServeOptions", "build_gateway", "serve", "upstream_configs"]
+
+#: How long to wait for an upstream's GET /models at start.
+DISCOVERY_TIMEOUT_S = 10.0
+#: Most worker processes (each holds tokenizers: ~150 MB).
+MAX_WORKERS = 32
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    upstreams: tuple[UpstreamConfig, ...] = ()
+    currency: str = "USD"
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def upstream_configs(settings: Settings, env: Mapping[str, str]) -> list[UpstreamConfig]:
+    """``[upstreams.NAME]`` of ciyuan.toml."""
+    out = []
+    for name, raw in settings.section("upstreams").items():
+        if not isinstance(raw, Mapping) or "base_url" not in raw:
+            raise ConfigError(f"ciyuan.toml [upstreams.{name}] needs base_url = \"https://…/v1\"",
+                              field=f"upstreams.{name}.base_url")
+        key = str(raw.get("api_key", ""))
+        if "api_key_env" in raw:
+            key = env.get(str(raw["api_key_env"]), "")
+        models = raw.get("models", {})
+        served = ({m: m for m in models} if isinstance(models, list)
+                  else {str(k): str(v) for k, v in models.items()})
+        out.append(UpstreamConfig(
+            name=name, base_url=str(raw["base_url"]).rstrip("/"),
+            api_style="anthropic" if raw.get("api_style") == "anthropic" else "openai",
+            api_key=key, models=served,
+            price_as={str(k): str(v) for k, v in raw.get("price_as", {}).items()}))
+    return out
+
+
+def _discover(config: UpstreamConfig) -> UpstreamConfig:
+    """Fill the served models of an upstream from its ``GET /models``."""
+    if config.models:
+        return config
+    headers = {"authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+    try:
+        response = httpx.get(f"{config.base_url}/models", headers=headers,
+                             timeout=DISCOVERY_TIMEOUT_S)
+        response.raise_for_status()
+        cards: list[Any] = response.json().get("data", [])
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ConfigError(f"upstream {config.name!r} at {config.base_url}: GET /models failed "
+                          f"({exc}); is it running? Or list its models in ciyuan.toml",
+                          field="upstream") from None
+    served = {c["id"]: c["id"] for c in cards if isinstance(c, dict) and "id" in c}
+    basis = {c["id"]: c["ciyuan"]["basis"] for c in cards
+             if isinstance(c, dict) and isinstance(c.get("ciyuan"), dict)
+             and "basis" in c["ciyuan"]}
+    return UpstreamConfig(config.name, config.base_url, config.api_style, config.api_key,
+                          served, {**basis, **config.price_as})
+
+
+def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, Any]:
+    """The gateway and its admin app, with stores opened for this process."""
+    from ciyuan.admin.app import build_admin_app
+    from ciyuan.admin.services import open_admin_services
+    from ciyuan.billing import Billing
+    from ciyuan.catalog.models import load_catalog
+    from ciyuan.cli.usage import open_usage_store
+    from ciyuan.measure.measurer import Measurer
+    from ciyuan.measure.registry import TokenizerRegistry, user_vocabularies
+    from ciyuan.price.api import pricer_from_config
+    from ciyuan.receipt.issuer import ReceiptIssuer
+    from ciyuan.receipt.keys import default_key_path, load_or_create_signer
+    from ciyuan.store.identity import open_identity_store, open_receipt_chain_store
+    from ciyuan.store.open import open_ledger_store
+
+    catalog = load_catalog(settings.config)
+    registry = TokenizerRegistry()
+    for spec in user_vocabularies(settings.section("tokenizers")):
+        registry.register(spec)
+    measurer = Measurer(catalog, registry, threads=1)
+    router = Router(catalog)
+    for config in [*upstream_configs(settings, options.env), *options.upstreams]:
+        config = _discover(config)
+        router.add(Upstream(config), config.models, config.price_as)
+    if not router.models():
+        raise ConfigError("no upstream serves any model: add --upstream NAME=URL or "
+                          "[upstreams.NAME] to ciyuan.toml", field="upstream")
+    signer = load_or_create_signer(default_key_path(settings))
+    issuer = ReceiptIssuer(signer, open_receipt_chain_store(settings.db_url))
+    gateway = Gateway(
+        measurer=measurer, pricer=pricer_from_config(settings.config, catalog), router=router,
+        identity=StoreIdentity(open_identity_store(settings.db_url), options.currency),
+        budgets=BillingBudgets(Billing(open_ledger_store(settings.db_url))),
+        usage=open_usage_store(settings.db_url), receipts=StoreReceipts(issuer))
+    services = open_admin_services(settings)
+    return gateway, build_admin_app(services, prefix="")
+
+
+def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
+    gateway, admin = build_gateway(settings, options)
+    app = build_app(gateway, admin)
+    config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning",
+                            access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(settings: Settings, options: ServeOptions,
+          announce: Sequence[Any] = ()) -> None:
+    """Bind, announce, and serve until interrupted."""
+    if not 1 <= options.workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be 1..{MAX_WORKERS}", field="workers")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((options.host, options.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    for callback in announce:
+        callback(sock.getsockname()[1])
+    if options.workers == 1:
+        _worker(settings, options, sock)
+        return
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_worker, args=(settings, options, sock), daemon=True)
+               for _ in range(options.workers)]
+    for process in workers:
+        process.start()
+    try:
+        for process in workers:
+            process.join()
+    finally:
+        for process in workers:
+            if process.is_alive():
+                process.terminate()

@@ -1,0 +1,154 @@
+"""Relay a server-sent-event stream to the client while counting what it delivers.
+
+Whatever ends the stream — the upstream's last event, the client going away, the upstream
+failing mid-stream — the call is finished exactly once: with the provider's reported usage
+when the stream completed and carried it, otherwise with input plus the output that was
+actually delivered, counted with the model's tokenizer (``counted``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from ciyuan.core.usage import Usage
+from ciyuan.gateway.metering import Gateway, MeteredCall
+from ciyuan.gateway.upstream import Route
+from ciyuan.measure.stream import StreamCounter
+
+__all__ = ["relay"]
+
+#: One SSE event larger than this is passed through without being parsed for counting.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+
+class _Tally:
+    """Text delivered so far (native and standard counters) and any reported usage."""
+
+    def __init__(self, gateway: Gateway, catalog_model: str) -> None:
+        measurer = gateway.measurer
+        self.native = StreamCounter(measurer.tokenizer_for(measurer.model(catalog_model)))
+        self.standard = StreamCounter(measurer.standard)
+        self.reported: dict[str, Any] = {}
+        self.anthropic_usage: dict[str, Any] = {}
+        self.digest = hashlib.sha256()
+        self.completed = False
+
+    def text(self, piece: str) -> None:
+        if piece:
+            self.native.feed(piece)
+            self.standard.feed(piece)
+
+
+def _openai_event(tally: _Tally, data: dict[str, Any], wants_usage: bool) -> bool:
+    """Count one chunk; False when the chunk must not reach the client."""
+    for choice in data.get("choices") or []:
+        delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
+        if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+            tally.text(choice["text"])
+        for key in ("reasoning_content", "content"):
+            if isinstance(delta.get(key), str):
+                tally.text(delta[key])
+        for tool in delta.get("tool_calls") or []:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(function, dict):
+                tally.text(str(function.get("name") or "") + str(function.get("arguments") or ""))
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        tally.reported = usage
+        if not wants_usage and not data.get("choices"):
+            return False  # we asked for it; the client did not
+    return True
+
+
+def _anthropic_event(tally: _Tally, data: dict[str, Any]) -> None:
+    kind = data.get("type")
+    if kind == "message_start":
+        tally.anthropic_usage.update((data.get("message") or {}).get("usage") or {})
+    elif kind == "content_block_delta":
+        delta = data.get("delta") or {}
+        for key in ("text", "partial_json", "thinking"):
+            if isinstance(delta.get(key), str):
+                tally.text(delta[key])
+    elif kind == "message_delta":
+        tally.anthropic_usage.update(data.get("usage") or {})
+    elif kind == "message_stop":
+        tally.completed = True
+
+
+def _parse(event: bytes) -> dict[str, Any] | None:
+    if len(event) > MAX_EVENT_BYTES:
+        return None
+    for line in event.split(b"\n"):
+        if line.startswith(b"data:"):
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                return {"__done__": True}
+            try:
+                parsed = json.loads(payload)
+            except ValueError:
+                return None
+            return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+async def relay(gateway: Gateway, call: MeteredCall, route: Route,
+                response: httpx.Response) -> AsyncIterator[bytes]:
+    tally = _Tally(gateway, route.catalog_model)
+    dialect = call.endpoint.dialect
+    buffer = b""
+    error = ""
+    finished = False
+    try:
+        async for chunk in response.aiter_raw():
+            buffer += chunk
+            while b"\n\n" in buffer:
+                event, buffer = buffer.split(b"\n\n", 1)
+                data = _parse(event)
+                forward = True
+                if data is not None:
+                    if data.get("__done__"):
+                        tally.completed = True
+                    elif dialect == "anthropic":
+                        _anthropic_event(tally, data)
+                    else:
+                        forward = _openai_event(tally, data, call.client_wants_usage)
+                if forward:
+                    out = event + b"\n\n"
+                    tally.digest.update(out)
+                    yield out
+        if buffer.strip():
+            tally.digest.update(buffer)
+            yield buffer
+        finished = True
+        _, receipt = _finish(gateway, call, route, tally, response, "")
+        if receipt:
+            yield f": x-ciyuan-receipt {receipt}\n\n".encode()
+    except httpx.HTTPError as exc:
+        error = f"upstream stream failed: {type(exc).__name__}"
+    finally:
+        # synchronous first: a cancelled task cannot await, and the call must be finished
+        if not finished:  # client went away, or the upstream failed mid-stream
+            _finish(gateway, call, route, tally, response, error or "client disconnected")
+        await response.aclose()
+
+
+def _finish(gateway: Gateway, call: MeteredCall, route: Route, tally: _Tally,
+            response: httpx.Response, error: str) -> tuple[object, str]:
+    native_out = tally.native.finish()
+    standard_out = tally.standard.finish()
+    usage: Usage | None = None
+    method = "counted"
+    if tally.completed and not error:
+        if call.endpoint.dialect == "anthropic" and tally.anthropic_usage:
+            usage, method = Usage.from_anthropic(tally.anthropic_usage), "reported"
+        elif tally.reported:
+            usage, method = Usage.from_openai(tally.reported), "reported"
+    if usage is None:
+        usage = Usage(input_tokens=call.input.native_tokens, output_tokens=native_out)
+    return gateway.finish(call, route, usage, method, standard_out, tally.digest.hexdigest(),
+                          response.headers.get("x-request-id", ""), error)

@@ -1,0 +1,89 @@
+"""Adapters from the gateway's ports to the real services, and building them from settings.
+
+Identity comes from the identity store (keys cached for a few seconds per worker), budgets
+from ``ciyuan.billing`` over the ledger store, usage records from the usage store, receipts
+from ``ciyuan.receipt`` with a per-tenant chain in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ciyuan.billing import Billing, Scope
+from ciyuan.billing.errors import BudgetLevelExceededError, WalletInsufficientError
+from ciyuan.core.records import UsageRecord
+from ciyuan.gateway.errors import BudgetExceededError
+from ciyuan.gateway.ports import Principal, Reservation
+from ciyuan.identity import KeyCache
+from ciyuan.identity import authenticate as identity_authenticate
+from ciyuan.identity.errors import AuthenticationError
+from ciyuan.receipt.issuer import ReceiptIssuer, draft_from_record
+from ciyuan.store.identity import IdentityStore
+
+__all__ = ["BillingBudgets", "StoreIdentity", "StoreReceipts"]
+
+
+class StoreIdentity:
+    """API keys from the identity store, with the tenant's sector and region attached."""
+
+    def __init__(self, store: IdentityStore, currency: str = "USD") -> None:
+        self._store = store
+        self._keys = KeyCache(store.key_by_id)
+        self._currency = currency
+        self._tenants: dict[str, tuple[str, str]] = {}
+
+    def authenticate(self, presented_key: str) -> Principal | None:
+        try:
+            who = identity_authenticate(presented_key, self._keys)
+        except AuthenticationError:
+            return None
+        if who.tenant not in self._tenants:
+            tenant = self._store.tenant(who.tenant)
+            self._tenants[who.tenant] = (tenant.sector, tenant.region)
+        sector, region = self._tenants[who.tenant]
+        return Principal(
+            tenant=who.tenant, key_id=who.key_id, team=who.team or "", agent=who.agent or "",
+            allowed_models=frozenset(who.models), rpm=who.rate_limit_rpm or 0,
+            tpm=who.rate_limit_tpm or 0, currency=self._currency, sector=sector, region=region)
+
+
+@dataclass(frozen=True)
+class _Who:
+    tenant: str
+    team: str
+    agent: str
+    key_id: str
+
+
+class BillingBudgets:
+    """Budget levels, wallet and holds in the ledger, through ``ciyuan.billing``."""
+
+    def __init__(self, billing: Billing) -> None:
+        self._billing = billing
+
+    def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
+                currency: str) -> Reservation:
+        scope = Scope.of(_Who(principal.tenant, principal.team, principal.agent,
+                              principal.key_id))
+        try:
+            held = self._billing.reserve(scope, reservation_id, amount_nano, currency)
+        except (BudgetLevelExceededError, WalletInsufficientError) as exc:
+            raise BudgetExceededError(exc.message, **exc.details) from None
+        return Reservation(held.id, held.amount_nano, held.currency)
+
+    def settle(self, reservation: Reservation, actual_nano: int) -> None:
+        self._billing.settle(reservation, actual_nano)
+
+    def release(self, reservation: Reservation) -> None:
+        self._billing.release(reservation)
+
+
+class StoreReceipts:
+    """Signed receipts chained per tenant."""
+
+    def __init__(self, issuer: ReceiptIssuer) -> None:
+        self.issuer = issuer
+
+    def issue(self, record: UsageRecord, response_sha256: str) -> str:
+        draft = draft_from_record(record, response_sha256=response_sha256)
+        return self.issuer.issue(draft).token

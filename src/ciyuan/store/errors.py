@@ -1,0 +1,37 @@
+"""Errors of ``ciyuan.store``: where the database is and whether it can be reached.
+
+::
+
+    ConfigError
+    └── StoreUrlError            a database URL ciyuan cannot open (scheme, missing path)
+    NotFoundError
+    └── StoreNotFoundError       a read-only command named a SQLite file that does not exist
+    CiyuanError
+    └── StoreUnavailableError    the database server cannot be reached or dropped the connection
+"""
+
+from __future__ import annotations
+
+from ciyuan.core.errors import CiyuanError, ConfigError, NotFoundError
+
+__all__ = ["StoreNotFoundError", "StoreUnavailableError", "StoreUrlError"]
+
+
+class StoreUrlError(ConfigError):
+    code = "store-url-invalid"
+    summary = ("A database URL has an unsupported scheme or no path; use "
+               "sqlite:///path/to/file.db or postgresql://user@host:5432/dbname (--db or "
+               "CIYUAN_DB).")
+
+
+class StoreNotFoundError(NotFoundError):
+    code = "store-not-found"
+    summary = ("The SQLite database file does not exist, so there is nothing to read; check "
+               "--db / CIYUAN_DB (relative paths start from the current directory).")
+
+
+class StoreUnavailableError(CiyuanError):
+    code = "store-unavailable"
+    summary = ("The database server cannot be reached, refused the login, or dropped the "
+               "connection; check the URL, that the server runs, and retry. A write that was "
+               "cut off may or may not have been applied: retry it with the same transfer ids.")

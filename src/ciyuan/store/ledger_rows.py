@@ -1,0 +1,87 @@
+"""Ledger rows: how both ledger stores (SQLite, PostgreSQL) turn values into rows and back.
+
+One place for the column lists, the chained journal rows of a list of engine effects, and
+the final balances and pending statuses a batch leaves behind, so that the two stores write
+byte-identical journals (same canonical JSON, same hashes) for the same history.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ciyuan.ledger import Account, Balance, Effect, PendingStatus, Transfer, TransferFlags
+from ciyuan.ledger import chain_hash as _chain_hash
+
+__all__ = [
+    "ACCOUNT_COLS",
+    "BALANCE_COLS",
+    "JOURNAL_COLS",
+    "JournalRow",
+    "account_from_row",
+    "chain_rows",
+    "final_balances",
+    "final_pendings",
+    "transfer_from_row",
+]
+
+ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
+                "credits_must_not_exceed_debits, credit_limit")
+BALANCE_COLS = "debits_pending, debits_posted, credits_pending, credits_posted"
+JOURNAL_COLS = ("seq, kind, id, debit_account_id, credit_account_id, amount, code, flags, "
+                "pending_id, timeout_s, metadata, timestamp_ns, prev_hash, hash")
+
+#: One journal row, in ``JOURNAL_COLS`` order.
+JournalRow = tuple[int, str, str, str, str, int, str, int, str, int, str, int, str, str]
+
+
+def account_from_row(row: Sequence[Any]) -> Account:
+    """An :class:`Account` from a row that starts with ``ACCOUNT_COLS``."""
+    return Account(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6])
+
+
+def transfer_from_row(row: Sequence[Any]) -> Transfer:
+    """The :class:`Transfer` of a row in ``JOURNAL_COLS`` order (raises if malformed)."""
+    return Transfer(row[2], row[3], row[4], row[5], row[6], TransferFlags(row[7]), row[8],
+                    row[9], tuple(tuple(p) for p in json.loads(row[10])), row[11])
+
+
+def chain_rows(effects: Iterable[Effect], seq: int,
+               prev_hash: str) -> tuple[list[JournalRow], int, str]:
+    """Journal rows for ``effects`` after the entry ``seq`` whose hash is ``prev_hash``; the
+    rows, the new head's sequence number and the new head's hash."""
+    rows: list[JournalRow] = []
+    for effect in effects:
+        seq, t = seq + 1, effect.transfer
+        digest = _chain_hash(prev_hash, seq, effect.kind, t)
+        rows.append((seq, effect.kind, t.id, t.debit_account_id, t.credit_account_id,
+                     t.amount, t.code, int(t.flags), t.pending_id, t.timeout_s,
+                     json.dumps([list(p) for p in t.metadata], ensure_ascii=False),
+                     t.timestamp_ns, prev_hash, digest))
+        prev_hash = digest
+    return rows, seq, prev_hash
+
+
+def final_balances(effects: Iterable[Effect]) -> dict[str, Balance]:
+    """Each touched account's balance after the last effect: one UPDATE per account."""
+    balances: dict[str, Balance] = {}
+    for effect in effects:
+        balances.update(effect.balances)
+    return balances
+
+
+def final_pendings(effects: Iterable[Effect]) -> dict[str, tuple[str, int | None]]:
+    """Pending id → (final status, expiry of a pending created in these effects, else None).
+
+    Written as an upsert: a new pending is inserted with its expiry; an existing one only
+    gets its new status.
+    """
+    pendings: dict[str, tuple[str, int | None]] = {}
+    for effect in effects:
+        t = effect.transfer
+        for pending_id, status in effect.pendings.items():
+            created = t.expires_at_ns if status is PendingStatus.PENDING else None
+            expires = pendings[pending_id][1] if pending_id in pendings else created
+            pendings[pending_id] = (str(status), expires)
+    return pendings

@@ -1,0 +1,164 @@
+"""PostgreSQL usage-record store (psycopg 3): the same contract as the SQLite one.
+
+One connection per store, used by one thread at a time (a lock), in autocommit mode with an
+explicit transaction per call. ``begin`` is ``INSERT … ON CONFLICT DO NOTHING`` then a read;
+``complete`` locks the row (``SELECT … FOR UPDATE``) before it decides, so concurrent
+completions from many gateway workers apply exactly once. Timestamps are ``timestamptz``,
+money and counts ``BIGINT``.
+
+``schema`` puts the tables in a schema of their own (created if missing; tests use one per
+test so parallel workers never collide); by default the connection's ``search_path`` decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ciyuan.core.records import UsageRecord
+from ciyuan.store.migrations import apply_pg_migrations, refusal
+from ciyuan.store.usage_schema import (
+    POSTGRES_DDL,
+    RECORD_COLUMNS,
+    UsageRecordNotFoundError,
+    UsageSchemaError,
+    check_begin,
+    completion_applies,
+    pg_column,
+    record_from_row,
+    record_values,
+)
+
+__all__ = ["PostgresUsageStore"]
+
+_PG_COLS = [pg_column(c) for c in RECORD_COLUMNS]
+_COLS = ", ".join(_PG_COLS)
+_MARKS = ", ".join(["%s"] * len(_PG_COLS))
+_INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({_MARKS}) "
+           "ON CONFLICT (id) DO NOTHING")
+_UPDATE = (f"UPDATE usage_records SET ({', '.join(_PG_COLS[1:])}) = "
+           f"ROW({', '.join(['%s'] * (len(_PG_COLS) - 1))}) "
+           "WHERE id = %s AND status = 'pending'")
+_SELECT = f"SELECT {_COLS} FROM usage_records"
+#: Rows per page of ``query``: bounds memory and the length of one statement.
+DEFAULT_PAGE_SIZE = 1000
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+def _same(value: dt.datetime) -> dt.datetime:
+    return value
+
+
+def _record(row: tuple[Any, ...]) -> UsageRecord:
+    return record_from_row(row, _utc)
+
+
+def _values(record: UsageRecord) -> tuple[object, ...]:
+    return record_values(record, _same)
+
+
+class PostgresUsageStore:
+    """The :class:`~ciyuan.store.usage.UsageStore` on PostgreSQL."""
+
+    def __init__(self, dsn: str, *, schema: str | None = None,
+                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        assert page_size > 0
+        self._page_size = page_size
+        self._lock = threading.Lock()
+        self._conn = psycopg.connect(dsn, autocommit=True)
+        try:
+            if schema is not None:
+                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(schema)))
+                self._conn.execute(sql.SQL("SET search_path TO {}").format(
+                    sql.Identifier(schema)))
+            self._migrate(schema or "")
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _migrate(self, schema: str) -> None:
+        apply_pg_migrations(self._conn, POSTGRES_DDL, table="ciyuan_usage_migrations",
+                            lock=f"ciyuan-usage-migrations:{schema}",
+                            refuse=refusal(UsageSchemaError, "usage"))
+
+    def _one(self, record_id: str, *, lock: bool = False) -> UsageRecord | None:
+        query = f"{_SELECT} WHERE id = %s" + (" FOR UPDATE" if lock else "")
+        row = self._conn.execute(query, (record_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def begin(self, record: UsageRecord) -> UsageRecord:
+        check_begin(record)
+        with self._lock, self._conn.transaction():
+            self._conn.execute(_INSERT, _values(record))
+            stored = self._one(record.id)
+        assert stored is not None
+        return stored
+
+    def complete(self, record: UsageRecord) -> UsageRecord:
+        with self._lock, self._conn.transaction():
+            stored = self._one(record.id, lock=True)
+            if stored is None:
+                raise UsageRecordNotFoundError(
+                    f"no usage record {record.id!r}; write it with begin() first",
+                    id=record.id)
+            if not completion_applies(stored, record):
+                return stored
+            values = _values(record)
+            cursor = self._conn.execute(_UPDATE, (*values[1:], record.id))
+            assert cursor.rowcount == 1, record.id  # the row is locked and still pending
+            final = self._one(record.id)
+        assert final is not None
+        return final
+
+    def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]:
+        ids = sorted(set(record_ids))
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._conn.execute(f"{_SELECT} WHERE id = ANY(%s)",
+                                      (ids,)).fetchall()
+        return {row[0]: _record(row) for row in rows}
+
+    def pending(self, started_before: dt.datetime) -> list[UsageRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"{_SELECT} WHERE status = 'pending' AND started_at < %s "
+                "ORDER BY started_at, id", (started_before,)).fetchall()
+        return [_record(row) for row in rows]
+
+    def query(self, start: dt.datetime, end: dt.datetime, tenant: str | None = None,
+              statuses: tuple[str, ...] = ("completed", "reconciled"),
+              ) -> Iterator[UsageRecord]:
+        """Pages of ``page_size`` rows by keyset (started_at, id), one statement each."""
+        if not statuses:
+            return
+        where = "status = ANY(%s) AND started_at >= %s AND started_at < %s"
+        params: list[object] = [list(statuses), start, end]
+        if tenant is not None:
+            where += " AND tenant = %s"
+            params.append(tenant)
+        after: tuple[dt.datetime, str] | None = None
+        while True:
+            keyset = "" if after is None else " AND (started_at, id) > (%s, %s)"
+            with self._lock:
+                rows = self._conn.execute(
+                    f"{_SELECT} WHERE {where}{keyset} "
+                    "ORDER BY started_at, id LIMIT %s",
+                    (*params, *(after or ()), self._page_size)).fetchall()
+            yield from (_record(row) for row in rows)
+            if len(rows) < self._page_size:
+                return
+            after = (rows[-1][RECORD_COLUMNS.index("started_at_us")], rows[-1][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,249 @@
+"""SQLite ledger store: WAL, one writer connection, ``BEGIN IMMEDIATE`` per batch.
+
+Each call takes the writer lock, opens an IMMEDIATE transaction (so no other process can
+write between our read and our write), loads the slice of the state the batch touches, runs
+the pure engine (``ciyuan.ledger.engine``) and writes its effects: journal rows with their
+chain hashes, new balances, pending statuses. A crash before COMMIT leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ciyuan.ledger import (
+    GENESIS_HASH,
+    Account,
+    Balance,
+    Effect,
+    JournalEntry,
+    LedgerState,
+    PendingStatus,
+    Result,
+    Transfer,
+    TransferFlags,
+    VerifyReport,
+    apply_batch,
+    expire_due,
+)
+from ciyuan.ledger.engine import EntryKind
+from ciyuan.ledger.errors import LedgerAccountNotFoundError, LedgerBatchTooLargeError
+from ciyuan.store.ledger_rows import chain_rows, final_balances, final_pendings
+from ciyuan.store.ledger_verify import verify_ledger
+from ciyuan.store.migrations import apply_migrations
+from ciyuan.store.protocol import MAX_BATCH
+from ciyuan.store.sqlite_schema import LEDGER_MIGRATIONS
+
+__all__ = ["SqliteLedgerStore"]
+
+#: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
+_IN_CHUNK = 500
+_ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
+                 "credits_must_not_exceed_debits, credit_limit")
+_BALANCE_COLS = "debits_pending, debits_posted, credits_pending, credits_posted"
+_JOURNAL_COLS = ("seq, kind, id, debit_account_id, credit_account_id, amount, code, flags, "
+                 "pending_id, timeout_s, metadata, timestamp_ns, prev_hash, hash")
+
+
+def _check_batch(items: Sequence[object], what: str) -> None:
+    if len(items) > MAX_BATCH:
+        raise LedgerBatchTooLargeError(
+            f"{len(items)} {what} in one batch; the bound is {MAX_BATCH}, split the batch",
+            size=len(items))
+
+
+def _transfer(row: sqlite3.Row) -> Transfer:
+    return Transfer(row["id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
+                    row["code"], TransferFlags(row["flags"]), row["pending_id"],
+                    row["timeout_s"], tuple(tuple(p) for p in json.loads(row["metadata"])),
+                    row["timestamp_ns"])
+
+
+def _account(row: sqlite3.Row) -> Account:
+    return Account(row["id"], row["kind"], row["unit"], row["owner"],
+                   bool(row["debits_must_not_exceed_credits"]),
+                   bool(row["credits_must_not_exceed_debits"]), row["credit_limit"])
+
+
+class SqliteLedgerStore:
+    """The :class:`~ciyuan.store.LedgerStore` on one SQLite file."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], int] = time.time_ns) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
+        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")  # a committed transfer survives power loss
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
+        with self._write() as conn:
+            apply_migrations(conn, LEDGER_MIGRATIONS)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _select_in(self, sql: str, ids: Iterable[str], *params: Any) -> list[sqlite3.Row]:
+        """``sql`` with ``{ids}`` replaced by placeholders, over ``ids`` in chunks."""
+        unique, rows = sorted(set(ids)), []
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            query = sql.format(ids=",".join("?" * len(chunk)))
+            rows += self._conn.execute(query, (*params, *chunk)).fetchall()
+        return rows
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def create_accounts(self, accounts: Sequence[Account]) -> list[Result]:
+        _check_batch(accounts, "accounts")
+        results = []
+        with self._write() as conn:
+            now_ns = self._clock()
+            for account in accounts:
+                row = conn.execute(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE id = ?",
+                                   (account.id,)).fetchone()
+                if row is not None:
+                    results.append(Result.OK if _account(row) == account
+                                   else Result.EXISTS_WITH_DIFFERENT_FIELDS)
+                    continue
+                conn.execute(
+                    f"INSERT INTO accounts ({_ACCOUNT_COLS}, created_at_ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (account.id, str(account.kind), account.unit, account.owner,
+                     int(account.debits_must_not_exceed_credits),
+                     int(account.credits_must_not_exceed_debits), account.credit_limit, now_ns))
+                results.append(Result.OK)
+        return results
+
+    def accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        with self._lock:
+            rows = self._select_in(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE id IN ({{ids}})",
+                                   account_ids)
+        return {row["id"]: _account(row) for row in rows}
+
+    def balances(self, account_ids: Iterable[str]) -> dict[str, Balance]:
+        with self._lock:
+            rows = self._select_in(f"SELECT id, {_BALANCE_COLS} FROM accounts "
+                                   "WHERE id IN ({ids})", account_ids)
+        return {row["id"]: Balance(*row[1:]) for row in rows}
+
+    def balance(self, account_id: str) -> Balance:
+        found = self.balances([account_id])
+        if account_id not in found:
+            raise LedgerAccountNotFoundError(
+                f"no ledger account {account_id!r}; create it with create_accounts first",
+                account_id=account_id)
+        return found[account_id]
+
+    def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
+        with self._lock:
+            rows = self._select_in(f"SELECT {_JOURNAL_COLS} FROM journal "
+                                   "WHERE kind = 'transfer' AND id IN ({ids})", transfer_ids)
+        return {row["id"]: _transfer(row) for row in rows}
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def _load(self, transfer_ids: set[str], pending_ids: set[str],
+              account_ids: set[str]) -> LedgerState:
+        """The slice of the state a batch can read, inside the write transaction."""
+        transfers = {row["id"]: _transfer(row) for row in self._select_in(
+            f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' AND id IN ({{ids}})",
+            transfer_ids | pending_ids)}
+        pendings = {row["id"]: PendingStatus(row["status"]) for row in self._select_in(
+            "SELECT id, status FROM pendings WHERE id IN ({ids})", transfers)}
+        for t in transfers.values():
+            account_ids |= {t.debit_account_id, t.credit_account_id}
+        rows = self._select_in(f"SELECT {_ACCOUNT_COLS}, {_BALANCE_COLS} FROM accounts "
+                               "WHERE id IN ({ids})", account_ids)
+        return LedgerState(
+            accounts={row["id"]: _account(row) for row in rows},
+            balances={row["id"]: Balance(*row[7:]) for row in rows},
+            transfers=transfers, pendings=pendings)
+
+    def _write_effects(self, conn: sqlite3.Connection, effects: Sequence[Effect]) -> None:
+        """Journal rows chained after the head; each touched account's and pending's final
+        state once per batch (not once per effect)."""
+        if not effects:
+            return
+        head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        rows, _, _ = chain_rows(effects, *((head["seq"], head["hash"]) if head
+                                           else (0, GENESIS_HASH)))
+        conn.executemany(f"INSERT INTO journal ({_JOURNAL_COLS}) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(f"UPDATE accounts SET ({_BALANCE_COLS}) = (?, ?, ?, ?) WHERE id = ?",
+                         [(b.debits_pending, b.debits_posted, b.credits_pending,
+                           b.credits_posted, account_id)
+                          for account_id, b in final_balances(effects).items()])
+        conn.executemany("INSERT INTO pendings (id, status, expires_at_ns) VALUES (?, ?, ?) "
+                         "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+                         [(pending_id, status, expires) for pending_id, (status, expires)
+                          in final_pendings(effects).items()])
+
+    def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
+        _check_batch(transfers, "transfers")
+        with self._write() as conn:
+            now_ns = self._clock() if now_ns is None else now_ns
+            pending_ids = {t.pending_id for t in transfers if t.pending_id}
+            state = self._load({t.id for t in transfers}, pending_ids,
+                               {a for t in transfers
+                                for a in (t.debit_account_id, t.credit_account_id)})
+            state, expiries = expire_due(state, now_ns, only=pending_ids)
+            outcome = apply_batch(state, transfers, now_ns)
+            self._write_effects(conn, (*expiries, *outcome.effects))
+        return list(outcome.results)
+
+    def expire(self, now_ns: int | None = None) -> int:
+        with self._write() as conn:
+            now_ns = self._clock() if now_ns is None else now_ns
+            due = {row["id"] for row in conn.execute(
+                "SELECT id FROM pendings WHERE status = 'pending' AND expires_at_ns <= ? "
+                "ORDER BY expires_at_ns LIMIT ?", (now_ns, MAX_BATCH))}
+            state = self._load(set(), due, set())
+            _, expiries = expire_due(state, now_ns, only=due)
+            self._write_effects(conn, expiries)
+        return len(expiries)
+
+    # -- journal --------------------------------------------------------------------------
+
+    def _rows(self) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {_JOURNAL_COLS} FROM journal ORDER BY seq").fetchall()
+
+    def journal(self) -> Iterator[JournalEntry]:
+        for row in self._rows():
+            kind: EntryKind = "expiry" if row["kind"] == "expiry" else "transfer"
+            yield JournalEntry(row["seq"], kind, _transfer(row), row["prev_hash"], row["hash"])
+
+    def verify(self) -> VerifyReport:
+        """Recompute the chain and replay the journal against the stored balances and
+        pending statuses, all read in one snapshot (a WAL read transaction)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                balances = {row["id"]: Balance(*row[1:]) for row in self._conn.execute(
+                    f"SELECT id, {_BALANCE_COLS} FROM accounts")}
+                pendings = {row["id"]: row["status"] for row in self._conn.execute(
+                    "SELECT id, status FROM pendings")}
+                rows = self._conn.execute(f"SELECT {_JOURNAL_COLS} FROM journal ORDER BY seq")
+                return verify_ledger(rows, balances, pendings)
+            finally:
+                self._conn.execute("COMMIT")

@@ -1,0 +1,69 @@
+"""SQLite receipt-chain store: one row per tenant in ``receipt_chain_heads``.
+
+``advance`` runs in ``BEGIN IMMEDIATE``: the database's write lock serializes every worker
+process on the file, so reading the head, signing the next receipt and storing the new head
+happen as one step and each tenant's chain stays a single line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from ciyuan.receipt.chain import ChainHead
+from ciyuan.store.sqlite_identity import apply_identity_migrations, connect
+
+__all__ = ["SqliteReceiptChainStore"]
+
+T = TypeVar("T")
+
+
+class SqliteReceiptChainStore:
+    """The :class:`~ciyuan.receipt.chain.ReceiptChainStore` on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._conn = connect(path)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                apply_identity_migrations(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, conn: sqlite3.Connection, tenant_id: str) -> ChainHead:
+        row = conn.execute("SELECT seq, sha256 FROM receipt_chain_heads WHERE tenant = ?",
+                           (tenant_id,)).fetchone()
+        return ChainHead(tenant_id) if row is None else ChainHead(tenant_id, row[0], row[1])
+
+    def head(self, tenant_id: str) -> ChainHead:
+        with self._lock:
+            return self._read(self._conn, tenant_id)
+
+    def advance(self, tenant_id: str, link: Callable[[ChainHead], tuple[str, T]]) -> T:
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = self._read(conn, tenant_id)
+                new_hash, value = link(head)
+                conn.execute(
+                    "INSERT INTO receipt_chain_heads (tenant, seq, sha256, updated_at_ns) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, "
+                    "sha256 = excluded.sha256, updated_at_ns = excluded.updated_at_ns",
+                    (tenant_id, head.seq + 1, new_hash, time.time_ns()))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return value
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

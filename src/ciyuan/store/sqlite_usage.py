@@ -1,0 +1,155 @@
+"""SQLite usage-record store: WAL, one writer connection, ``BEGIN IMMEDIATE`` per write.
+
+It can share the database file with :class:`~ciyuan.store.SqliteLedgerStore`: its tables
+(``usage_records``) and its migration history (``_usage_migrations``) have their own names.
+Every write is one IMMEDIATE transaction (no other process writes between our read and our
+write), so ``begin`` and ``complete`` are atomic across processes as well as threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ciyuan.core.records import UsageRecord
+from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.usage_schema import (
+    RECORD_COLUMNS,
+    USAGE_MIGRATIONS,
+    UsageRecordNotFoundError,
+    UsageSchemaError,
+    check_begin,
+    completion_applies,
+    from_us,
+    record_from_row,
+    record_values,
+    to_us,
+)
+
+__all__ = ["SqliteUsageStore"]
+
+_COLS = ", ".join(RECORD_COLUMNS)
+_INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
+           " ON CONFLICT (id) DO NOTHING")
+_UPDATE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND status = 'pending'"
+           .format(cols=", ".join(RECORD_COLUMNS[1:]),
+                   marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
+#: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
+_IN_CHUNK = 500
+#: Rows per page of ``query``: bounds memory and how long one read holds the lock.
+DEFAULT_PAGE_SIZE = 1000
+
+
+def _record(row: sqlite3.Row) -> UsageRecord:
+    return record_from_row(tuple(row), from_us)
+
+
+class SqliteUsageStore:
+    """The :class:`~ciyuan.store.usage.UsageStore` on one SQLite file."""
+
+    def __init__(self, path: str | Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        assert page_size > 0
+        self._page_size = page_size
+        self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
+        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")  # a begun record survives power loss
+        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
+        with self._write() as conn:
+            apply_migrations(conn, USAGE_MIGRATIONS, table="_usage_migrations",
+                             refuse=refusal(UsageSchemaError, "usage"))
+        self._conn.row_factory = sqlite3.Row
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _one(self, conn: sqlite3.Connection, record_id: str) -> UsageRecord | None:
+        row = conn.execute(f"SELECT {_COLS} FROM usage_records WHERE id = ?",
+                           (record_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def begin(self, record: UsageRecord) -> UsageRecord:
+        check_begin(record)
+        with self._write() as conn:
+            conn.execute(_INSERT, record_values(record, to_us))
+            stored = self._one(conn, record.id)
+        assert stored is not None
+        return stored
+
+    def complete(self, record: UsageRecord) -> UsageRecord:
+        with self._write() as conn:
+            stored = self._one(conn, record.id)
+            if stored is None:
+                raise UsageRecordNotFoundError(
+                    f"no usage record {record.id!r}; write it with begin() first",
+                    id=record.id)
+            if not completion_applies(stored, record):
+                return stored
+            values = record_values(record, to_us)
+            updated = conn.execute(_UPDATE, (*values[1:], record.id)).rowcount
+            assert updated == 1, record.id  # we hold the write lock: it is still pending
+            final = self._one(conn, record.id)
+        assert final is not None
+        return final
+
+    def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]:
+        unique, found = sorted(set(record_ids)), {}
+        with self._lock:
+            for start in range(0, len(unique), _IN_CHUNK):
+                chunk = unique[start:start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in self._conn.execute(
+                        f"SELECT {_COLS} FROM usage_records WHERE id IN ({marks})", chunk):
+                    found[row["id"]] = _record(row)
+        return found
+
+    def pending(self, started_before: dt.datetime) -> list[UsageRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLS} FROM usage_records WHERE status = 'pending' "
+                "AND started_at_us < ? ORDER BY started_at_us, id",
+                (to_us(started_before),)).fetchall()
+        return [_record(row) for row in rows]
+
+    def query(self, start: dt.datetime, end: dt.datetime, tenant: str | None = None,
+              statuses: tuple[str, ...] = ("completed", "reconciled"),
+              ) -> Iterator[UsageRecord]:
+        """Pages of ``page_size`` rows by keyset (started_at, id); the lock is not held
+        between pages, so writers are never blocked by a slow reader."""
+        if not statuses:
+            return
+        where = [f"status IN ({','.join('?' * len(statuses))})", "started_at_us < ?"]
+        params: list[object] = [*statuses, to_us(end)]
+        if tenant is not None:
+            where.append("tenant = ?")
+            params.append(tenant)
+        where.append("started_at_us >= ?")
+        params.append(to_us(start))
+        after: tuple[int, str] | None = None
+        while True:
+            keyset = "" if after is None else " AND (started_at_us, id) > (?, ?)"
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {_COLS} FROM usage_records WHERE {' AND '.join(where)}{keyset} "
+                    "ORDER BY started_at_us, id LIMIT ?",
+                    (*params, *(after or ()), self._page_size)).fetchall()
+            yield from (_record(row) for row in rows)
+            if len(rows) < self._page_size:
+                return
+            after = (rows[-1]["started_at_us"], rows[-1]["id"])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,51 @@
+"""The usage-record store interface (write-ahead, completion, queries).
+
+Implementations: SQLite (default) and PostgreSQL, checked by one contract suite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from ciyuan.core.records import UsageRecord
+
+__all__ = ["UsageStore"]
+
+
+class UsageStore(Protocol):
+    """Durable usage records; every method is idempotent on the record id."""
+
+    def begin(self, record: UsageRecord) -> UsageRecord:
+        """Write the pending (write-ahead) record durably before the upstream call.
+
+        Returns the stored record: the same one if the id already exists (a retry), so the
+        caller can tell a retried request from a new one.
+        """
+        ...
+
+    def complete(self, record: UsageRecord) -> UsageRecord:
+        """Store the completed (or failed, or reconciled) record for an existing id.
+
+        Completing an already-completed id returns the stored value unchanged.
+        """
+        ...
+
+    def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]: ...
+
+    def pending(self, started_before: dt.datetime) -> list[UsageRecord]:
+        """Records still pending that started before the instant (crash recovery)."""
+        ...
+
+    def query(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        tenant: str | None = None,
+        statuses: tuple[str, ...] = ("completed", "reconciled"),
+    ) -> Iterator[UsageRecord]:
+        """Records with ``start <= started_at < end``, in started_at order."""
+        ...
+
+    def close(self) -> None: ...

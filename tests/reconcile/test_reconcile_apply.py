@@ -1,0 +1,89 @@
+"""Adjustments: proposed, applied only when asked, idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from reconcile_helpers import T0, record
+
+from ciyuan.ledger import Account, AccountKind, Transfer, TransferFlags
+from ciyuan.price import default_pricer
+from ciyuan.reconcile import Reconciler, parse_export, transfer_id
+from ciyuan.reconcile.errors import ReconcileApplyError
+from ciyuan.store import SqliteLedgerStore
+from ciyuan.store.memory_usage import MemoryUsageStore
+
+EXPORT = """timestamp,request_id,model,input_tokens,input_cached_tokens,output_tokens
+2026-01-05T10:00:02Z,req_1,gpt-4o,1000,0,110
+2026-01-05T10:00:40Z,req_served,gpt-4o,2000,0,10
+2026-01-05T10:00:50Z,req_lost,gpt-4o,4000,0,0
+"""
+
+
+@pytest.fixture
+def seeded(usage: MemoryUsageStore, ledger: SqliteLedgerStore) -> MemoryUsageStore:
+    ledger.create_accounts([Account("funding", AccountKind.FUNDING, "USD", "platform"),
+                            Account("budget:acme", AccountKind.BUDGET, "USD", "acme",
+                                    debits_must_not_exceed_credits=True),
+                            Account("revenue:USD", AccountKind.PLATFORM_REVENUE, "USD",
+                                    "platform")])
+    assert ledger.submit([
+        Transfer("topup", "funding", "budget:acme", 10**9),
+        Transfer("hold-7", "budget:acme", "revenue:USD", 50_000_000,
+                 flags=TransferFlags.PENDING, timeout_s=3600)]) == ["ok", "ok"]
+    usage.add(record(1, upstream_id="req_1"))                              # output differs
+    usage.add(record(7, T0 + dt.timedelta(seconds=30), status="pending",
+                     reservation_id="hold-7"))                            # served, crashed
+    usage.add(record(9, T0 + dt.timedelta(seconds=45), upstream_id="req_never"))  # extra
+    return usage
+
+
+def test_apply_posts_completes_and_is_idempotent(seeded: MemoryUsageStore,
+                                                 reconciler: Reconciler,
+                                                 ledger: SqliteLedgerStore) -> None:
+    report = reconciler.reconcile("openai", parse_export(EXPORT))
+    assert {i.key: i.status for i in report.items} == {
+        "req_1": "mismatched", "req_served": "missing", "req_lost": "missing",
+        "call-9": "extra"}
+    ids = sorted(t.id for p in report.proposals for t in p.transfers)
+    assert ids == ["reconcile:openai:call-9:cost", "reconcile:openai:req_1:cost",
+                   "reconcile:openai:req_lost:cost", "reconcile:openai:req_served:release"]
+    assert ledger.balances(["payable:openai:USD"]) == {}  # nothing happens until apply
+
+    applied = reconciler.apply(report)
+    assert set(applied.outcomes.values()) == {"applied", "reconciled"}
+    payable = ledger.balance("payable:openai:USD")
+    # +$0.0001 (10 more output tokens) + $0.01 (a call we lost) − $0.0035 (not billed)
+    assert payable.credits_posted - payable.debits_posted == 100_000 + 10_000_000 - 3_500_000
+    assert ledger.balance("budget:acme").debits_pending == 0  # the hold was released
+    served = seeded.get(["call-7"])["call-7"]
+    assert served.status == "reconciled" and served.upstream_request_id == "req_served"
+    assert served.usage is not None and served.usage.input_tokens == 2000
+    assert served.upstream_cost_nano == 5_100_000 and served.charge_nano == 5_100_000
+
+    entries = len(list(ledger.journal()))
+    again = reconciler.apply(report)  # the same report again: nothing changes
+    assert set(again.outcomes.values()) == {"already applied", "already reconciled"}
+    assert len(list(ledger.journal())) == entries
+
+    rerun = reconciler.reconcile("openai", parse_export(EXPORT))
+    assert {i.key: i.status for i in rerun.items}["req_served"] == "matched"
+    reapplied = reconciler.apply(rerun)
+    assert set(reapplied.outcomes.values()) == {"already applied"}
+    assert len(list(ledger.journal())) == entries
+    assert ledger.verify().ok
+
+
+def test_applying_cost_adjustments_needs_a_ledger(seeded: MemoryUsageStore) -> None:
+    reconciler = Reconciler(seeded, default_pricer())
+    report = reconciler.reconcile("openai", parse_export(EXPORT))
+    with pytest.raises(ReconcileApplyError, match="--db"):
+        reconciler.apply(report)
+
+
+def test_transfer_ids_come_from_the_request_id() -> None:
+    assert transfer_id("openai", "req_1", "cost") == "reconcile:openai:req_1:cost"
+    long = transfer_id("openai", "r" * 300, "cost")
+    assert len(long) <= 200 and long == transfer_id("openai", "r" * 300, "cost")
+    assert long != transfer_id("openai", "r" * 299, "cost")

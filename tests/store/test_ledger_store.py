@@ -1,0 +1,251 @@
+"""The ledger store contract: schema, durability across reopen, batch bound, tamper evidence.
+
+Every test runs on SQLite and on PostgreSQL (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+from store_targets import Backend, SqliteTarget, Target
+
+from ciyuan.ledger import (
+    GENESIS_HASH,
+    Account,
+    AccountKind,
+    Balance,
+    Result,
+    Transfer,
+    TransferFlags,
+    chain_hash,
+)
+from ciyuan.ledger.errors import (
+    LedgerAccountNotFoundError,
+    LedgerBatchTooLargeError,
+    LedgerJournalTamperedError,
+    LedgerSchemaError,
+)
+from ciyuan.store import LedgerStore
+from ciyuan.store.protocol import MAX_BATCH
+
+USD = 10**9
+ACCOUNTS = [Account("funding", AccountKind.FUNDING, "USD", "platform"),
+            Account("wallet", AccountKind.WALLET, "USD", "t1",
+                    debits_must_not_exceed_credits=True),
+            Account("revenue", AccountKind.PLATFORM_REVENUE, "USD", "platform")]
+MIGRATIONS = ["0001-ledger-accounts", "0002-ledger-journal", "0003-ledger-pendings"]
+#: What the drivers raise when a trigger refuses a change to the journal.
+REFUSED = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
+
+
+@pytest.fixture
+def store(ledger_store: LedgerStore) -> LedgerStore:
+    assert ledger_store.create_accounts(ACCOUNTS) == ["ok"] * 3
+    return ledger_store
+
+
+def some_history(store: LedgerStore) -> None:
+    results = store.submit([
+        Transfer("topup", "funding", "wallet", 10 * USD, "topup"),
+        Transfer("r1", "wallet", "revenue", 2 * USD, flags=TransferFlags.PENDING, timeout_s=1),
+        Transfer("call-1", "wallet", "revenue", 150, metadata=(("model", "gpt-4o"),)),
+        Transfer("p1", "wallet", "revenue", USD, flags=TransferFlags.POST_PENDING,
+                 pending_id="r1"),
+        Transfer("r2", "wallet", "revenue", 3, flags=TransferFlags.PENDING, timeout_s=1),
+    ])
+    assert results == ["ok"] * 5
+    assert store.expire(now_ns=1_000 + 10**9) == 1
+
+
+def test_is_a_ledger_store(store: LedgerStore) -> None:
+    assert store.accounts(["wallet"])["wallet"] == ACCOUNTS[1]
+
+
+def test_migrations_are_named_ordered_and_run_once(store_target: Target,
+                                                   store: LedgerStore) -> None:
+    store.close()
+    store_target.open().close()
+    names = [r[0] for r in store_target.sql("SELECT name FROM _migrations ORDER BY seq")]
+    assert names == MIGRATIONS
+    if isinstance(store_target, SqliteTarget):
+        assert store_target.sql("PRAGMA journal_mode") == [("wal",)]
+    store_target.sql("INSERT INTO _migrations (seq, name) VALUES (99, '9999-from-the-future')")
+    with pytest.raises(LedgerSchemaError, match="upgrade ciyuan"):
+        store_target.open()
+
+
+def test_balance_of_an_unknown_account(store: LedgerStore) -> None:
+    assert store.balance("wallet") == Balance()
+    with pytest.raises(LedgerAccountNotFoundError, match="create it"):
+        store.balance("nobody")
+
+
+def test_accounts_are_idempotent(store: LedgerStore) -> None:
+    changed = Account("wallet", AccountKind.WALLET, "USD", "t2")
+    assert store.create_accounts([ACCOUNTS[1], changed]) == [
+        Result.OK, Result.EXISTS_WITH_DIFFERENT_FIELDS]
+    assert store.accounts(["wallet"])["wallet"] == ACCOUNTS[1]
+    assert store.create_accounts([]) == []
+
+
+def test_history_survives_reopen_and_verifies(store_target: Target, store: LedgerStore) -> None:
+    some_history(store)
+    store.close()
+    again = store_target.open()
+    try:
+        assert again.balances(["wallet", "revenue", "nobody"]) == {
+            "wallet": Balance(0, USD + 150, 0, 10 * USD),
+            "revenue": Balance(0, 0, 0, USD + 150)}
+        assert again.transfers(["call-1"])["call-1"].metadata == (("model", "gpt-4o"),)
+        kinds = [(e.kind, e.transfer.id) for e in again.journal()]
+        assert kinds[-1] == ("expiry", "r2")
+        report = again.verify()
+        assert report.ok and report.entries == 6 and report.head_hash != GENESIS_HASH
+    finally:
+        again.close()
+
+
+def test_chain_hash_is_the_documented_formula(store: LedgerStore) -> None:
+    some_history(store)
+    prev = GENESIS_HASH
+    for entry in store.journal():
+        assert entry.prev_hash == prev
+        assert entry.hash == chain_hash(prev, entry.seq, entry.kind, entry.transfer)
+        prev = entry.hash
+
+
+def test_journal_refuses_update_and_delete(store_target: Target, store: LedgerStore) -> None:
+    some_history(store)
+    statements = ["UPDATE journal SET amount = 1", "DELETE FROM journal"]
+    if not isinstance(store_target, SqliteTarget):
+        statements.append("TRUNCATE journal")
+    for statement in statements:
+        with pytest.raises(REFUSED, match="append-only"):
+            store_target.sql(statement)
+    assert store.verify().ok
+
+
+def test_journal_rows_must_name_existing_accounts(store_target: Target,
+                                                  store: LedgerStore) -> None:
+    if isinstance(store_target, SqliteTarget):
+        pytest.skip("SQLite enforces it with foreign keys, which the store switches on")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="'ghost'"):
+        store_target.sql(
+            "INSERT INTO journal VALUES (1, 'transfer', 'x', 'ghost', 'revenue', 1, 'transfer', "
+            "0, '', 0, '[]', 0, '', '')")
+    with pytest.raises(psycopg.errors.RaiseException, match="never deleted"):
+        store_target.sql("DELETE FROM accounts WHERE id = 'funding'")
+    assert store.verify().ok
+
+
+@pytest.mark.parametrize(("statement", "reason"), [
+    ("UPDATE journal SET amount = amount + 1 WHERE id = 'call-1'", "content"),
+    ("UPDATE journal SET metadata = '[[\"model\",\"cheap\"]]' WHERE id = 'call-1'", "content"),
+    ("UPDATE journal SET code = '' WHERE id = 'call-1'", "cannot be read"),
+    ("UPDATE journal SET amount = 'lots' WHERE id = 'call-1'", "cannot be read"),
+    ("DELETE FROM journal WHERE id = 'call-1'", "sequence"),
+])
+def test_tampering_is_found_and_named(store_target: Target, store: LedgerStore, statement: str,
+                                      reason: str) -> None:
+    if "'lots'" in statement and not isinstance(store_target, SqliteTarget):
+        pytest.skip("only SQLite lets a text value into an INTEGER column")
+    some_history(store)
+    assert store.verify().ok
+    store_target.disable_journal_guards()  # someone with database access can do this
+    store_target.sql(statement)
+    report = store.verify()
+    deleted = reason == "sequence"  # the gap shows at the entry after the deleted one
+    assert not report.ok and reason in report.reason and report.entries == 2
+    assert (report.first_bad_seq, report.first_bad_id) == ((4, "p1") if deleted else (3, "call-1"))
+    with pytest.raises(LedgerJournalTamperedError, match="journal entry"):
+        report.raise_if_bad()
+
+
+@pytest.mark.parametrize(("statement", "named"), [
+    ("UPDATE accounts SET credits_posted = credits_posted + 1 WHERE id = 'revenue'",
+     "account 'revenue'"),
+    ("UPDATE accounts SET debits_pending = 3 WHERE id = 'wallet'", "account 'wallet'"),
+    ("UPDATE pendings SET status = 'pending' WHERE id = 'r1'", "pending 'r1'"),
+])
+def test_verify_replays_the_journal_against_stored_state(store_target: Target,
+                                                          store: LedgerStore, statement: str,
+                                                          named: str) -> None:
+    some_history(store)
+    store_target.sql(statement)
+    report = store.verify()
+    assert not report.ok and report.entries == 6, report
+    assert named in report.reason and "replay of the journal" in report.reason
+    assert report.first_bad_seq is not None and report.first_bad_seq >= 4  # last entry touching it
+
+
+def test_a_removed_last_entry_is_found(store_target: Target, store: LedgerStore) -> None:
+    some_history(store)
+    store_target.disable_journal_guards()
+    store_target.sql("DELETE FROM journal WHERE seq = 6")
+    report = store.verify()
+    assert not report.ok and report.entries == 5
+    assert report.first_bad_seq in (4, 5, 6), report  # the tail or the entry touching 'r2'
+
+
+def test_batch_bound(store: LedgerStore) -> None:
+    too_many = [Transfer(f"t{i}", "funding", "revenue", 1) for i in range(MAX_BATCH + 1)]
+    with pytest.raises(LedgerBatchTooLargeError):
+        store.submit(too_many)
+    assert store.balances(["revenue"])["revenue"] == Balance()
+    assert store.submit(too_many[:MAX_BATCH]) == ["ok"] * MAX_BATCH
+    assert store.verify().entries == MAX_BATCH
+
+
+def test_same_key_across_batches_and_within_one(store: LedgerStore) -> None:
+    t = Transfer("k", "funding", "revenue", 5)
+    assert store.submit([t, t]) == ["ok", "ok"]
+    assert store.submit([Transfer("k", "funding", "revenue", 6)]) == [
+        Result.EXISTS_WITH_DIFFERENT_FIELDS]
+    assert store.balances(["revenue"])["revenue"].credits_posted == 5
+    assert store.verify().entries == 1
+
+
+def test_a_refused_batch_writes_nothing(store: LedgerStore) -> None:
+    assert store.submit([Transfer("x", "wallet", "revenue", 1)]) == [Result.EXCEEDS_CREDITS]
+    assert store.verify().entries == 0
+    assert store.transfers(["x"]) == {}
+
+
+def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
+    class Boom(Exception):
+        pass
+
+    original = store._write_effects  # type: ignore[attr-defined]
+
+    def fail_after_write(*args: object) -> None:
+        original(*args)
+        raise Boom
+
+    store._write_effects = fail_after_write  # type: ignore[attr-defined]
+    with pytest.raises(Boom):
+        store.submit([Transfer("x", "funding", "revenue", 5)])
+    store._write_effects = original  # type: ignore[attr-defined]
+    assert store.balances(["revenue"])["revenue"] == Balance()
+    assert store.transfers(["x"]) == {}
+    assert store.submit([Transfer("x", "funding", "revenue", 5)]) == ["ok"]
+    assert store.verify().ok
+
+
+def test_sqlite_and_postgresql_write_identical_journals(pg_database_url: str,
+                                                        tmp_path: Path) -> None:
+    """Same history, same bytes hashed: the chain does not depend on the backend."""
+    heads = []
+    for name in ("sqlite", "postgresql"):
+        backend = Backend(name, tmp_path, pg_database_url)
+        store = backend.fresh().open(clock=lambda: 1_000)
+        try:
+            store.create_accounts(ACCOUNTS)
+            some_history(store)
+            heads.append([(e.seq, e.kind, e.transfer, e.hash) for e in store.journal()])
+        finally:
+            store.close()
+            backend.cleanup()
+    assert heads[0] == heads[1]
