@@ -38,6 +38,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
 def test_forty_calls_are_all_metered(stack: tuple[str, str, Path]) -> None:
     url, key, home = stack
     client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+    try:
+        prompt_total, completion_total = _forty_calls(client)
+    finally:
+        client.close()
+    report = run_cli(f"sqlite:///{home}/ciyuan.db", "usage", "--tenant", "acme")
+    assert report["requests"] == 40
+    tokens = report["tokens"]
+    assert isinstance(tokens, dict)
+    assert tokens["input"] == prompt_total and tokens["output"] == completion_total
+
+
+def _forty_calls(client: openai.OpenAI) -> tuple[int, int]:
+    """20 plain and 20 streamed calls; the usage totals the client saw."""
     prompt_total = completion_total = 0
     for i in range(20):
         r = client.chat.completions.create(
@@ -57,11 +70,7 @@ def test_forty_calls_are_all_metered(stack: tuple[str, str, Path]) -> None:
         assert usage is not None
         prompt_total += usage.prompt_tokens
         completion_total += usage.completion_tokens
-    report = run_cli(f"sqlite:///{home}/ciyuan.db", "usage", "--tenant", "acme")
-    assert report["requests"] == 40
-    tokens = report["tokens"]
-    assert isinstance(tokens, dict)
-    assert tokens["input"] == prompt_total and tokens["output"] == completion_total
+    return prompt_total, completion_total
 
 
 def test_receipt_verifies_and_rejects_a_changed_byte(stack: tuple[str, str, Path]) -> None:
@@ -92,37 +101,41 @@ def test_async_client_and_tools(stack: tuple[str, str, Path]) -> None:
     url, key, _ = stack
 
     async def run() -> None:
-        client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
-        tools = [{"type": "function", "function": {
-            "name": "get_price", "description": "Price of a model",
-            "parameters": {"type": "object", "properties": {"model": {"type": "string"}},
-                           "required": ["model"]}}}]
-        r = await client.chat.completions.create(
-            model="gpt-4o", tools=tools,  # type: ignore[arg-type]
-            messages=[{"role": "user", "content": "Use get_price for gpt-4o"}])
-        assert r.usage is not None and r.usage.prompt_tokens > 0
-        await client.close()
+        async with openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=key,
+                                      max_retries=0) as client:
+            await _priced_with_tools(client)
 
     asyncio.run(run())
 
 
+async def _priced_with_tools(client: openai.AsyncOpenAI) -> None:
+    tools = [{"type": "function", "function": {
+        "name": "get_price", "description": "Price of a model",
+        "parameters": {"type": "object", "properties": {"model": {"type": "string"}},
+                       "required": ["model"]}}}]
+    r = await client.chat.completions.create(
+        model="gpt-4o", tools=tools,  # type: ignore[arg-type]
+        messages=[{"role": "user", "content": "Use get_price for gpt-4o"}])
+    assert r.usage is not None and r.usage.prompt_tokens > 0
+
+
 def test_anthropic_sdk_through_the_gateway(stack: tuple[str, str, Path]) -> None:
     url, key, _ = stack
-    client = anthropic.Anthropic(base_url=url, api_key=key, max_retries=0)
-    message = client.messages.create(model="claude-haiku-4-5", max_tokens=200,
-                                     messages=[{"role": "user", "content": "Hello, Claude"}])
-    assert message.usage.output_tokens > 0
-    with client.messages.stream(model="claude-haiku-4-5", max_tokens=200,
-                                messages=[{"role": "user", "content": "流式回答"}]) as stream:
-        text = "".join(stream.text_stream)
+    with anthropic.Anthropic(base_url=url, api_key=key, max_retries=0) as client:
+        message = client.messages.create(model="claude-haiku-4-5", max_tokens=200,
+                                         messages=[{"role": "user", "content": "Hello, Claude"}])
+        assert message.usage.output_tokens > 0
+        with client.messages.stream(model="claude-haiku-4-5", max_tokens=200,
+                                    messages=[{"role": "user", "content": "流式回答"}]) as stream:
+            text = "".join(stream.text_stream)
     assert text
 
 
 def test_bad_key_and_unknown_model_over_http(stack: tuple[str, str, Path]) -> None:
     url, key, _ = stack
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="cy-nope-nope", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="cy-nope-nope", max_retries=0) as client, \
+            pytest.raises(openai.AuthenticationError):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
-    with pytest.raises(openai.NotFoundError):
+    with openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0) as client, \
+            pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-5x", messages=[{"role": "user", "content": "x"}])
