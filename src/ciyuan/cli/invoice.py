@@ -22,22 +22,11 @@ from ciyuan.core.money import format_amount
 from ciyuan.invoice import Document, Invoicer, invoice_settings, render_html, to_json
 from ciyuan.price.api import as_instant
 from ciyuan.store.invoice_protocol import InvoiceStore, open_invoice_store
-from ciyuan.store.open import open_ledger_store, sqlite_path
+from ciyuan.store.open import open_ledger_store
 from ciyuan.store.protocol import LedgerStore
-from ciyuan.store.usage import UsageStore
+from ciyuan.store.usage import UsageStore, open_usage_store
 
-__all__ = ["BillingStores", "invoice_command", "open_billing_stores", "open_usage_store"]
-
-
-def open_usage_store(db_url: str) -> UsageStore:
-    """The usage store of a database URL (SQLite or PostgreSQL)."""
-    if db_url.startswith(("postgresql://", "postgres://")):
-        from ciyuan.store.postgres_usage import PostgresUsageStore
-
-        return PostgresUsageStore(db_url)
-    from ciyuan.store.sqlite_usage import SqliteUsageStore
-
-    return SqliteUsageStore(sqlite_path(db_url))
+__all__ = ["BillingStores", "invoice_command", "open_billing_stores"]
 
 
 @dataclass(frozen=True)

@@ -13,24 +13,11 @@ from rich.table import Table
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.core.errors import InputError
 from ciyuan.core.records import UsageRecord
-from ciyuan.store.usage import UsageStore
+from ciyuan.store.usage import UsageStore, open_usage_store
 
-__all__ = ["UsageSummary", "month_range", "open_usage_store", "summarize", "usage_command"]
+__all__ = ["UsageSummary", "month_range", "summarize", "usage_command"]
 
 NANO = Decimal(10) ** 9
-
-
-def open_usage_store(db_url: str) -> UsageStore:
-    """The usage-record store at ``db_url`` (SQLite or PostgreSQL)."""
-    from ciyuan.store.open import sqlite_path
-
-    if db_url.startswith(("postgresql://", "postgres://")):
-        from ciyuan.store.postgres_usage import PostgresUsageStore
-
-        return PostgresUsageStore(db_url)
-    from ciyuan.store.sqlite_usage import SqliteUsageStore
-
-    return SqliteUsageStore(sqlite_path(db_url))
 
 
 def month_range(month: str) -> tuple[dt.datetime, dt.datetime]:

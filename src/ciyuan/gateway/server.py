@@ -91,7 +91,6 @@ def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, A
     from ciyuan.admin.services import open_admin_services
     from ciyuan.billing import Billing
     from ciyuan.catalog.models import load_catalog
-    from ciyuan.cli.usage import open_usage_store
     from ciyuan.measure.measurer import Measurer
     from ciyuan.measure.registry import TokenizerRegistry, user_vocabularies
     from ciyuan.price.api import pricer_from_config
@@ -99,6 +98,7 @@ def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, A
     from ciyuan.receipt.keys import default_key_path, load_or_create_signer
     from ciyuan.store.identity import open_identity_store, open_receipt_chain_store
     from ciyuan.store.open import open_ledger_store
+    from ciyuan.store.usage import open_usage_store
 
     catalog = load_catalog(settings.config)
     registry = TokenizerRegistry()

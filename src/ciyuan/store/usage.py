@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ciyuan.core.records import UsageRecord
 
-__all__ = ["UsageStore"]
+__all__ = ["UsageStore", "open_usage_store"]
 
 
 class UsageStore(Protocol):
@@ -49,3 +49,15 @@ class UsageStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def open_usage_store(db_url: str) -> UsageStore:
+    """The usage-record store at ``db_url`` (SQLite or PostgreSQL)."""
+    if db_url.startswith(("postgresql://", "postgres://")):
+        from ciyuan.store.postgres_usage import PostgresUsageStore
+
+        return PostgresUsageStore(db_url)
+    from ciyuan.store.open import sqlite_path
+    from ciyuan.store.sqlite_usage import SqliteUsageStore
+
+    return SqliteUsageStore(sqlite_path(db_url))
