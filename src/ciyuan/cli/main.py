@@ -16,6 +16,7 @@ from ciyuan.cli.models import models_command
 from ciyuan.cli.price import price_command
 from ciyuan.cli.receipt import receipt_group
 from ciyuan.cli.reconcile import reconcile_command
+from ciyuan.cli.report import report_command
 from ciyuan.cli.serve import serve_command
 from ciyuan.cli.sim import sim_provider_command
 from ciyuan.cli.tokenizers import calibrate_command, tokenizers_command
@@ -53,6 +54,7 @@ cli.add_command(serve_command)
 cli.add_command(usage_command)
 cli.add_command(invoice_command)
 cli.add_command(reconcile_command)
+cli.add_command(report_command)
 cli.add_command(budgets_group)
 cli.add_command(ledger_group)
 

@@ -1,0 +1,102 @@
+"""Publishing a month: export partitions, build the cube and the release, revise, write.
+
+``publish`` is what ``ciyuan report`` and ``ciyuan demo`` call. With ``export=False`` it
+reads partitions that are already there (written by an earlier export or by another system
+in the same layout), which is how the release benchmark runs at 10⁸ records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ciyuan.catalog.models import Catalog
+from ciyuan.price.api import Pricer
+from ciyuan.stats.cube import build_cube
+from ciyuan.stats.energy import Deployment
+from ciyuan.stats.outputs import read_release, write_release
+from ciyuan.stats.partitions import export_months, months_between
+from ciyuan.stats.release import ReleaseOptions, build_release
+from ciyuan.stats.revision import Change, apply_revision
+
+__all__ = ["HISTORY_MONTHS", "Publication", "publish", "tenant_sectors"]
+
+#: Months before the release month read by default: a year back, for year-on-year growth.
+HISTORY_MONTHS = 12
+
+
+@dataclass
+class Publication:
+    release: dict[str, Any]
+    changes: list[Change]
+    directory: Path
+    exported: dict[str, int] = field(default_factory=dict)
+
+
+def tenant_sectors(db_url: str) -> dict[str, str]:
+    """Every tenant's declared sector, from the identity store."""
+    from ciyuan.store.identity import open_identity_store
+
+    store = open_identity_store(db_url)
+    sectors: dict[str, str] = {}
+    try:
+        after = ""
+        while True:
+            page = store.tenants(after=after)
+            sectors.update((t.id, t.sector) for t in page)
+            if not page:
+                return sectors
+            after = page[-1].id
+    finally:
+        store.close()
+
+
+def default_base(month: str) -> str:
+    year, mon = map(int, month.split("-"))
+    index = year * 12 + mon - 1 - HISTORY_MONTHS
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
+            db_url: str | None = None, base: str | None = None,
+            partitions: Path | None = None, final: bool = False,
+            grace: dt.timedelta = dt.timedelta(days=3),
+            deployments: Sequence[Deployment] = (), now: dt.datetime | None = None,
+            threads: int | None = None,
+            progress: Callable[[str, int], None] | None = None) -> Publication:
+    """Publish ``month`` into ``out``; with ``db_url`` the months are exported first."""
+    root = partitions or out / "partitions"
+    months = months_between(base or default_base(month), month)
+    exported: dict[str, int] = {}
+    if db_url is not None:
+        from ciyuan.store.usage import open_usage_store
+
+        store = open_usage_store(db_url)
+        try:
+            exported = export_months(store, months, root, sectors=tenant_sectors(db_url),
+                                     catalog=catalog, progress=progress)
+        finally:
+            store.close()
+    cube = build_cube(root, months, threads=threads)
+    try:
+        options = ReleaseOptions(month=month, final=final, grace=grace,
+                                 now=now or dt.datetime.now(dt.UTC),
+                                 deployments=tuple(deployments),
+                                 source=_source(db_url, root))
+        release = build_release(cube, pricer, options)
+    finally:
+        cube.close()
+    previous = read_release(out, month)
+    changes = apply_revision(release, previous) if previous is not None else []
+    directory = write_release(out, release, changes, previous)
+    return Publication(release, changes, directory, exported)
+
+
+def _source(db_url: str | None, root: Path) -> str:
+    if db_url is None:
+        return f"usage partitions in {root}"
+    shown = db_url.split("@")[-1] if "@" in db_url else db_url
+    return f"ciyuan usage records ({shown}), settled calls"
