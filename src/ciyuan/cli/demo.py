@@ -1,9 +1,12 @@
-"""``ciyuan demo``: the measurement showcase (the full end-to-end demo comes with the
-gateway and the release)."""
+"""``ciyuan demo``: all of ciyuan end to end, offline (``ciyuan.demo``), after a short look at
+the measurement standard."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ciyuan.cli.context import App, handle_errors, pass_app
@@ -11,20 +14,18 @@ from ciyuan.cli.count import DEFAULT_MODELS
 from ciyuan.cli.tokenizers import rate_table
 from ciyuan.core.language import LANGUAGE_CLASSES
 from ciyuan.measure.calibration import corpus_text, load_exchange_rates
+from ciyuan.stats.format import format_value
 
 __all__ = ["demo_command"]
 
 _SAMPLE_CHARS = 2000
 
 
-@click.command("demo")
-@pass_app
-@handle_errors
-def demo_command(app: App) -> None:
-    """Show the measurement standard at work, offline: one sample per language class counted
-    for a model of every tokenizer family, then the exchange-rate table."""
-    app.console.rule("[bold]词元 ciyuan: the same content, counted by every model")
-    for lang in LANGUAGE_CLASSES:
+def _measurement(app: App, rates: bool) -> None:
+    """One sample per language class counted for a model of every tokenizer family, then the
+    exchange-rate table."""
+    app.console.rule("[bold]1. The same content, counted by every model")
+    for lang in LANGUAGE_CLASSES[:1]:
         sample = corpus_text(lang)[:_SAMPLE_CHARS]
         results = app.measurer.count_models(sample, list(DEFAULT_MODELS))
         table = Table(title=f"{lang}: first {len(sample):,} characters of the shipped corpus")
@@ -38,5 +39,83 @@ def demo_command(app: App) -> None:
         "Native counts differ by tokenizer; standard tokens (o200k_base) are the same for "
         "every model, so volumes and prices become comparable."
     )
-    app.console.print(rate_table(app, load_exchange_rates(),
-                                 "Exchange rates (native ÷ standard) on the calibration corpus"))
+    if rates:
+        app.console.print(rate_table(app, load_exchange_rates(),
+                                     "Exchange rates (native ÷ standard) on the calibration "
+                                     "corpus"))
+
+
+@click.command("demo")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Directory for the demo's database, config and outputs "
+                                      "(its earlier demo files are replaced).")
+@click.option("--days", type=click.IntRange(1, 400), default=45, show_default=True,
+              help="Simulated days of traffic, ending where this month starts.")
+@click.option("--calls", type=click.IntRange(10, 100_000), default=1200, show_default=True,
+              help="Calls sent through the gateway.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Seed of the traffic and of the sim-provider's answers.")
+@click.option("--wall-seconds", type=click.FloatRange(5, 3600), default=60.0,
+              show_default=True, help="Real seconds the simulated days take.")
+@click.option("--measure-only", is_flag=True, help="Only the measurement showcase.")
+@pass_app
+@handle_errors
+def demo_command(app: App, out: Path, days: int, calls: int, seed: int, wall_seconds: float,
+                 measure_only: bool) -> None:
+    """See all of ciyuan work, offline: measurement, then a compressed month of traffic
+    through the real gateway, then the period closed and the statistical release published.
+
+    Starts the sim-provider and the gateway as processes on loopback, creates tenants in
+    several sectors with agents, keys, budgets, a two-part tariff and a token pack, drives the
+    traffic with the openai SDK, issues invoices, reconciles the provider's export and
+    publishes the release of the last whole month. Everything lands in --out.
+
+    \b
+    Examples:
+      ciyuan demo
+      ciyuan demo --days 5 --calls 100 --wall-seconds 10 --out /tmp/demo
+    """
+    from ciyuan.demo.run import DemoOptions, run_demo
+
+    _measurement(app, rates=measure_only)
+    if measure_only:
+        return
+    app.console.rule("[bold]2. A compressed month through the metering gateway")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=app.err, transient=True) as bar:
+        task = bar.add_task("starting", total=calls)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, description=f"{what:<24.24}")
+
+        result = run_demo(DemoOptions(out, days, calls, seed, wall_seconds), progress)
+    outcomes = Table(title="Calls sent through the gateway")
+    outcomes.add_column("outcome")
+    outcomes.add_column("calls", justify="right")
+    for outcome, count in result.outcomes.most_common():
+        outcomes.add_row(outcome, f"{count:,}")
+    app.console.print(outcomes)
+    app.console.rule(f"[bold]3. The period closed: {result.month}")
+    invoices = Table(title=f"Invoices issued for {result.month}")
+    for col in ("number", "tenant", "total"):
+        invoices.add_column(col, justify="right" if col == "total" else "left")
+    for doc in result.invoices:
+        invoices.add_row(str(doc["number"]), str(doc["tenant"]),
+                         f"{doc['totals']['total']} {doc['currency']}")
+    app.console.print(invoices)
+    summary = result.reconcile.get("summary", {})
+    app.console.print(f"Reconciliation against the sim-provider's export: {summary}")
+    release = Table(title=f"Statistical release {result.month} "
+                          f"(status {result.release['status']})")
+    release.add_column("figure")
+    release.add_column("value", justify="right")
+    for name, cell in result.release["headline"].items():
+        release.add_row(name.replace("_", " "), format_value(cell["value"]))
+    app.console.print(release)
+    for check, ok in result.checks.items():
+        app.console.print(f"{'[green]✓' if ok else '[red]✗'}[/] {check}")
+    for what, path in result.paths.items():
+        app.console.print(f"{what}: {path}")
+    if not all(result.checks.values()):
+        raise click.ClickException("the totals of the release, usage and invoices disagree")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 
 import click
 
 from ciyuan.cli.context import App, handle_errors, pass_app
+from ciyuan.core.clock import AcceleratedClock
 from ciyuan.gateway.server import ServeOptions, serve
 from ciyuan.gateway.upstream import parse_upstream_flag
 
@@ -24,10 +27,19 @@ __all__ = ["serve_command"]
                    "(repeatable), e.g. sim=http://127.0.0.1:8001.")
 @click.option("--currency", default="USD", show_default=True,
               help="Currency calls are priced and budgets held in.")
+@click.option("--clock-start", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+              help="Demos and load tests only: run on a simulated clock that shows this "
+                   "instant (UTC) at --clock-origin and runs --clock-speedup times faster.")
+@click.option("--clock-speedup", type=click.FloatRange(min=1.0), default=1.0,
+              show_default=True, help="How much faster the simulated clock runs.")
+@click.option("--clock-origin", type=float, metavar="UNIX_SECONDS",
+              help="Real time (seconds since the epoch) at which the simulated clock shows "
+                   "--clock-start; default: start-up.")
 @pass_app
 @handle_errors
 def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple[str, ...],
-                  currency: str) -> None:
+                  currency: str, clock_start: dt.datetime | None, clock_speedup: float,
+                  clock_origin: float | None) -> None:
     """Run the metering gateway: OpenAI- and Anthropic-compatible /v1, admin API under /api,
     /metrics and /healthz.
 
@@ -40,8 +52,13 @@ def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple
       ciyuan serve --upstream sim=http://127.0.0.1:8001
       ciyuan --db postgresql://postgres@127.0.0.1/test serve --workers 2 --upstream ...
     """
+    clock = None
+    if clock_start is not None:
+        start = clock_start if clock_start.tzinfo else clock_start.replace(tzinfo=dt.UTC)
+        clock = AcceleratedClock(start.astimezone(dt.UTC), clock_speedup,
+                                 clock_origin if clock_origin is not None else time.time())
     options = ServeOptions(host=host, port=port, workers=workers, currency=currency.upper(),
                            upstreams=tuple(parse_upstream_flag(u) for u in upstreams),
-                           env=dict(os.environ))
+                           env=dict(os.environ), clock=clock)
     serve(app.settings, options, announce=[
         lambda bound: click.echo(f"listening on http://{host}:{bound}", nl=True)])

@@ -7,6 +7,7 @@ same ``Settings`` and flags, so workers share nothing but the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import socket
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from ciyuan.core.clock import AcceleratedClock
 from ciyuan.core.errors import ConfigError
 from ciyuan.gateway.app import build_app
 from ciyuan.gateway.metering import Gateway
@@ -40,6 +42,7 @@ class ServeOptions:
     upstreams: tuple[UpstreamConfig, ...] = ()
     currency: str = "USD"
     env: Mapping[str, str] = field(default_factory=dict)
+    clock: AcceleratedClock | None = None  # demos and load tests only
 
 
 def upstream_configs(settings: Settings, env: Mapping[str, str]) -> list[UpstreamConfig]:
@@ -85,6 +88,10 @@ def _discover(config: UpstreamConfig) -> UpstreamConfig:
                           served, {**basis, **config.price_as})
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, Any]:
     """The gateway and its admin app, with stores opened for this process."""
     from ciyuan.admin.app import build_admin_app
@@ -114,11 +121,12 @@ def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, A
                           "[upstreams.NAME] to ciyuan.toml", field="upstream")
     signer = load_or_create_signer(default_key_path(settings))
     issuer = ReceiptIssuer(signer, open_receipt_chain_store(settings.db_url))
+    now = options.clock or _utc_now
     gateway = Gateway(
         measurer=measurer, pricer=pricer_from_config(settings.config, catalog), router=router,
         identity=StoreIdentity(open_identity_store(settings.db_url), options.currency),
-        budgets=BillingBudgets(Billing(open_ledger_store(settings.db_url))),
-        usage=open_usage_store(settings.db_url), receipts=StoreReceipts(issuer))
+        budgets=BillingBudgets(Billing(open_ledger_store(settings.db_url), now=now)),
+        usage=open_usage_store(settings.db_url), receipts=StoreReceipts(issuer), now=now)
     services = open_admin_services(settings)
     return gateway, build_admin_app(services, prefix="")
 

@@ -1,0 +1,269 @@
+"""``ciyuan demo``: all of ciyuan, end to end, offline, in a few minutes.
+
+1. a fresh SQLite database and a demo ``ciyuan.toml`` in ``--out``;
+2. the sim-provider and the gateway as real processes on loopback, the gateway on an
+   accelerated clock so that ``--days`` days of traffic pass in about ``wall_s`` seconds;
+3. tenants in several sectors, agents, keys and budgets (one tight enough to refuse calls),
+   a two-part tariff and a token pack;
+4. the traffic, through the real gateway with the ``openai`` SDK: chat and streaming, English
+   and Chinese, declared purposes, a few injected upstream faults;
+5. the period closed: invoices issued, the sim-provider's usage export reconciled, the month's
+   statistical release published, and the totals checked against each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ciyuan.core.clock import AcceleratedClock
+from ciyuan.demo.scenario import AGENTS, TENANTS, Call, config_toml, schedule
+from ciyuan.sim.process import SimProcess
+
+__all__ = ["DemoOptions", "DemoResult", "run_demo"]
+
+#: Calls in flight at once (the gateway and the sim-provider share two cores with the driver).
+CONCURRENCY = 8
+#: Real seconds the gateway is given to start before the simulated clock starts.
+CLOCK_LEAD_S = 8.0
+#: Share of upstream calls the sim-provider fails on purpose (429 and 500).
+FAULT_RATE = "0.02"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    out: Path
+    days: int = 45
+    calls: int = 1200
+    seed: int = 7
+    wall_s: float = 60.0  # real seconds the traffic takes
+
+
+@dataclass
+class DemoResult:
+    month: str
+    outcomes: Counter[str] = field(default_factory=Counter)
+    release: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+    reconcile: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, bool] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def _ciyuan(out: Path, *args: str) -> Any:
+    """A ciyuan command on the demo's database and config, in a child process; its JSON."""
+    command = [sys.executable, "-m", "ciyuan", "--db", f"sqlite:///{out / 'ciyuan.db'}",
+               "--config", str(out / "ciyuan.toml"), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"`ciyuan {' '.join(args)}` failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout) if "--json" in args else done.stdout
+
+
+class _Gateway(SimProcess):
+    def __init__(self, out: Path, args: Sequence[str]) -> None:
+        super().__init__(list(args))
+        self.out = out
+
+    def launch(self) -> None:
+        import tempfile
+
+        command = [sys.executable, "-m", "ciyuan", "--db", f"sqlite:///{self.out / 'ciyuan.db'}",
+                   "--config", str(self.out / "ciyuan.toml"), "serve", *self.args]
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors)
+
+
+def _fresh(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("ciyuan.db", "ciyuan.db-wal", "ciyuan.db-shm", "sim.log", "sim-export.csv"):
+        (out / name).unlink(missing_ok=True)
+    shutil.rmtree(out / "releases", ignore_errors=True)
+
+
+def _setup(out: Path, start: dt.datetime, month_start: dt.datetime) -> dict[str, str]:
+    """Tenants, agents, keys, budgets and a token pack; the key of every agent."""
+    from ciyuan.admin.directory import Directory
+    from ciyuan.billing import Billing
+    from ciyuan.billing.budgets import Level, LevelKind
+    from ciyuan.billing.wallets import to_nano
+    from ciyuan.store.identity import open_identity_store
+    from ciyuan.store.open import open_ledger_store
+
+    url = f"sqlite:///{out / 'ciyuan.db'}"
+    directory = Directory(open_identity_store(url))
+    keys: dict[str, str] = {}
+    ledger = open_ledger_store(url)
+    billing = Billing(ledger, now=lambda: start)
+    try:
+        for tenant in TENANTS:
+            directory.create_tenant(tenant.name, tenant_id=tenant.id, sector=tenant.sector,
+                                    region=tenant.region)
+            if tenant.budget_usd is not None:
+                for at in sorted({start, month_start}):
+                    billing.set_budget(Level(LevelKind.TENANT, tenant.id), "month",
+                                       to_nano(tenant.budget_usd), "USD", at=at)
+        for agent in AGENTS:
+            directory.add_agent(agent.tenant, agent.id, team=agent.team)
+            issued = directory.issue_key(agent.tenant, name=agent.id, team=agent.team,
+                                         agent=agent.id)
+            keys[f"{agent.tenant}/{agent.id}"] = issued.secret
+        billing.buy_pack("eduhub", "qwen-plus", 200_000, month_start + dt.timedelta(days=60))
+    finally:
+        directory.store.close()
+        ledger.close()
+    return keys
+
+
+async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str], clock: AcceleratedClock,
+                 tick: Callable[[str], None]) -> Counter[str]:
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
+
+    clients = {k: openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=v, max_retries=0,
+                                     timeout=60) for k, v in keys.items()}
+    gate = asyncio.Semaphore(CONCURRENCY)
+    outcomes: Counter[str] = Counter()
+
+    async def one(call: Call) -> None:
+        delay = clock.real_time_of(call.at) - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        agent = call.agent
+        headers = {"x-ciyuan-agent": agent.id}
+        if agent.purpose:
+            headers["x-ciyuan-purpose"] = agent.purpose
+        client = clients[f"{agent.tenant}/{agent.id}"]
+        async with gate:
+            try:
+                messages: list[ChatCompletionMessageParam] = [
+                    {"role": "system", "content": "You are a careful assistant."},
+                    {"role": "user", "content": call.prompt}]
+                if call.stream:
+                    stream = await client.chat.completions.create(
+                        model=call.model, messages=messages, stream=True,
+                        max_tokens=300, extra_headers=headers,
+                        stream_options={"include_usage": True})
+                    async for _ in stream:
+                        pass
+                else:
+                    await client.chat.completions.create(
+                        model=call.model, messages=messages, max_tokens=300,
+                        extra_headers=headers)
+                outcome = "served"
+            except openai.APIStatusError as exc:
+                outcome = {402: "refused: budget", 429: "upstream fault 429",
+                           502: "upstream fault", 503: "upstream fault"}.get(
+                    exc.status_code, f"error {exc.status_code}")
+            except openai.APIError as exc:
+                outcome = f"error {type(exc).__name__}"
+        outcomes[outcome] += 1
+        tick(outcome)
+
+    try:
+        await asyncio.gather(*(one(c) for c in calls))
+    finally:
+        for client in clients.values():
+            await client.close()
+    return outcomes
+
+
+def _months(start: dt.datetime, end: dt.datetime) -> tuple[str, dt.datetime]:
+    """The release month (the last whole month of the run) and its first instant."""
+    last = end - dt.timedelta(seconds=1)
+    return last.strftime("%Y-%m"), last.replace(day=1, hour=0, minute=0, second=0,
+                                                microsecond=0)
+
+
+def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) -> DemoResult:
+    """Run the whole demo; ``progress(done, total, what)`` is called along the way."""
+    from ciyuan.catalog.models import load_catalog
+    from ciyuan.price.api import pricer_from_config
+    from ciyuan.settings import load_settings
+    from ciyuan.stats.energy import load_deployments
+    from ciyuan.stats.publish import publish
+
+    out = options.out.resolve()
+    _fresh(out)
+    now = dt.datetime.now(dt.UTC)
+    end = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = end - dt.timedelta(days=options.days)
+    month, month_start = _months(start, end)
+    (out / "ciyuan.toml").write_text(config_toml(month_start.date()), "utf-8")
+    result = DemoResult(month=month)
+    progress(0, options.calls, "setting up tenants, keys and budgets")
+    keys = _setup(out, start, month_start)
+
+    calls = schedule(start, options.days, options.calls, options.seed)
+    sim = SimProcess(["--seed", str(options.seed), "--log", str(out / "sim.log"),
+                      "--fault-rate", FAULT_RATE, "--faults", "429,500",
+                      "--models", "gpt-4o,gpt-4o-mini,qwen-plus,deepseek-chat"])
+    speedup = options.days * 86400 / options.wall_s
+    origin = time.time() + CLOCK_LEAD_S
+    clock = AcceleratedClock(start, speedup, origin)
+    gateway = _Gateway(out, ["--port", "0", "--clock-start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             "--clock-speedup", repr(speedup), "--clock-origin", repr(origin)])
+    try:
+        gateway.args += ["--upstream", f"sim={sim.start()}"]
+        url = gateway.start()
+        done = 0
+
+        def tick(outcome: str) -> None:
+            nonlocal done
+            done += 1
+            progress(done, options.calls, outcome)
+
+        result.outcomes = asyncio.run(_drive(url, calls, keys, clock, tick))
+    finally:
+        gateway.stop()
+        sim.stop()
+
+    progress(options.calls, options.calls, "closing the period")
+    result.usage = _ciyuan(out, "usage", "--month", month, "--json")
+    result.invoices = _ciyuan(out, "invoice", "--month", month, "--issue", "--json")["documents"]
+    _ciyuan(out, "sim-provider", "export", "--log", str(out / "sim.log"), "--format", "csv",
+            "-o", str(out / "sim-export.csv"))
+    result.reconcile = _ciyuan(out, "reconcile", "--provider", "sim", "--file",
+                               str(out / "sim-export.csv"), "--from", start.isoformat(),
+                               "--to", end.isoformat(), "--json")
+    settings = load_settings({"db_url": f"sqlite:///{out / 'ciyuan.db'}",
+                              "config_path": str(out / "ciyuan.toml")}, {})
+    catalog = load_catalog(settings.config)
+    publication = publish(month=month, out=out / "releases",
+                          pricer=pricer_from_config(settings.config, catalog), catalog=catalog,
+                          db_url=settings.db_url, base=start.strftime("%Y-%m"),
+                          deployments=load_deployments(settings.config))
+    result.release = publication.release
+    result.paths = {"release": publication.directory / "index.html",
+                    "database": out / "ciyuan.db", "config": out / "ciyuan.toml",
+                    "export": out / "sim-export.csv"}
+    result.checks = _checks(result)
+    return result
+
+
+def _checks(result: DemoResult) -> dict[str, bool]:
+    """The release, ``ciyuan usage`` and the invoices tell the same totals."""
+    headline = result.release["headline"]
+    usage = result.usage
+    native = sum(usage["tokens"][c] for c in ("input", "output"))
+    invoiced = sum(int(line["quantity"]) for doc in result.invoices for line in doc["lines"]
+                   if line.get("unit") == "token")
+    return {
+        "release requests = ciyuan usage": headline["requests"]["value"] == usage["requests"],
+        "release native tokens = ciyuan usage": headline["native_tokens"]["value"] == native,
+        "release standard tokens = ciyuan usage": headline["standard_tokens"]["value"] == sum(
+            usage["standard_tokens"].values()),
+        "release native tokens = invoiced token quantities": (
+            invoiced == headline["native_tokens"]["value"]),
+    }
