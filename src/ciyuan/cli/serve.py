@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from pathlib import Path
 
 import click
 
@@ -27,6 +28,9 @@ __all__ = ["serve_command"]
                    "(repeatable), e.g. sim=http://127.0.0.1:8001.")
 @click.option("--currency", default="USD", show_default=True,
               help="Currency calls are priced and budgets held in.")
+@click.option("--release-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("releases"), show_default=True,
+              help="Where `ciyuan report` writes releases; /dashboard shows the latest.")
 @click.option("--clock-start", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
               help="Demos and load tests only: run on a simulated clock that shows this "
                    "instant (UTC) at --clock-origin and runs --clock-speedup times faster.")
@@ -38,10 +42,10 @@ __all__ = ["serve_command"]
 @pass_app
 @handle_errors
 def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple[str, ...],
-                  currency: str, clock_start: dt.datetime | None, clock_speedup: float,
-                  clock_origin: float | None) -> None:
+                  currency: str, release_dir: Path, clock_start: dt.datetime | None,
+                  clock_speedup: float, clock_origin: float | None) -> None:
     """Run the metering gateway: OpenAI- and Anthropic-compatible /v1, admin API under /api,
-    /metrics and /healthz.
+    /metrics, /healthz and the live dashboard at /dashboard.
 
     Every call is authenticated with a ciyuan key, held against budgets, measured, rated,
     settled in the ledger, written down exactly once and receipted (X-Ciyuan-Receipt).
@@ -59,6 +63,8 @@ def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple
                                  clock_origin if clock_origin is not None else time.time())
     options = ServeOptions(host=host, port=port, workers=workers, currency=currency.upper(),
                            upstreams=tuple(parse_upstream_flag(u) for u in upstreams),
-                           env=dict(os.environ), clock=clock)
+                           env=dict(os.environ), clock=clock,
+                           release_dir=release_dir)
     serve(app.settings, options, announce=[
-        lambda bound: click.echo(f"listening on http://{host}:{bound}", nl=True)])
+        lambda bound: click.echo(f"listening on http://{host}:{bound}", nl=True),
+        lambda bound: click.echo(f"dashboard: http://{host}:{bound}/dashboard", err=True)])

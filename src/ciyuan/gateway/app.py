@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -135,7 +135,8 @@ def _endpoint(gateway: Gateway, endpoint: Endpoint
     return handler
 
 
-def build_app(gateway: Gateway, admin: ASGIApp | None = None) -> Starlette:
+def build_app(gateway: Gateway, admin: ASGIApp | None = None,
+              extra: Sequence[BaseRoute] = ()) -> Starlette:
     """The gateway's ASGI app, assembled in one place."""
 
     async def models(request: Request) -> Response:
@@ -158,6 +159,7 @@ def build_app(gateway: Gateway, admin: ASGIApp | None = None) -> Starlette:
         HttpRoute("/healthz", healthz, methods=["GET"]),
         HttpRoute("/metrics", metrics, methods=["GET"]),
     ]
+    routes += extra
     if admin is not None:
         routes.append(Mount("/api", app=admin))
     return Starlette(routes=routes)

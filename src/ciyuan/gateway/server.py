@@ -12,10 +12,12 @@ import multiprocessing
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from starlette.routing import BaseRoute
 
 from ciyuan.core.clock import AcceleratedClock
 from ciyuan.core.errors import ConfigError
@@ -43,6 +45,7 @@ class ServeOptions:
     currency: str = "USD"
     env: Mapping[str, str] = field(default_factory=dict)
     clock: AcceleratedClock | None = None  # demos and load tests only
+    release_dir: Path = Path("releases")  # where the dashboard finds the latest release
 
 
 def upstream_configs(settings: Settings, env: Mapping[str, str]) -> list[UpstreamConfig]:
@@ -92,10 +95,13 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, Any]:
-    """The gateway and its admin app, with stores opened for this process."""
+def build_gateway(settings: Settings, options: ServeOptions
+                  ) -> tuple[Gateway, Any, list[BaseRoute]]:
+    """The gateway, its admin app and its dashboard routes, with stores opened once for this
+    process and shared between them."""
     from ciyuan.admin.app import build_admin_app
-    from ciyuan.admin.services import open_admin_services
+    from ciyuan.admin.directory import Directory
+    from ciyuan.admin.services import AdminServices
     from ciyuan.billing import Billing
     from ciyuan.catalog.models import load_catalog
     from ciyuan.measure.measurer import Measurer
@@ -106,6 +112,7 @@ def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, A
     from ciyuan.store.identity import open_identity_store, open_receipt_chain_store
     from ciyuan.store.open import open_ledger_store
     from ciyuan.store.usage import open_usage_store
+    from ciyuan.web.dashboard import StoreDashboardData, dashboard_routes, tenant_budgets
 
     catalog = load_catalog(settings.config)
     registry = TokenizerRegistry()
@@ -122,18 +129,26 @@ def build_gateway(settings: Settings, options: ServeOptions) -> tuple[Gateway, A
     signer = load_or_create_signer(default_key_path(settings))
     issuer = ReceiptIssuer(signer, open_receipt_chain_store(settings.db_url))
     now = options.clock or _utc_now
+    identity = open_identity_store(settings.db_url)
+    billing = Billing(open_ledger_store(settings.db_url), now=now)
+    usage = open_usage_store(settings.db_url)
     gateway = Gateway(
         measurer=measurer, pricer=pricer_from_config(settings.config, catalog), router=router,
-        identity=StoreIdentity(open_identity_store(settings.db_url), options.currency),
-        budgets=BillingBudgets(Billing(open_ledger_store(settings.db_url), now=now)),
-        usage=open_usage_store(settings.db_url), receipts=StoreReceipts(issuer), now=now)
-    services = open_admin_services(settings)
-    return gateway, build_admin_app(services, prefix="")
+        identity=StoreIdentity(identity, options.currency), budgets=BillingBudgets(billing),
+        usage=usage, receipts=StoreReceipts(issuer), now=now)
+    directory = Directory(identity)
+    services = AdminServices(directory, admin_token=settings.admin_token,
+                             receipt_public_key=signer.public_key)
+    dashboard = StoreDashboardData(
+        usage, tenant_budgets(billing, lambda: [t.id for t in directory.tenants()]),
+        options.release_dir, now)
+    return (gateway, build_admin_app(services, prefix=""),
+            dashboard_routes(dashboard, settings.admin_token))
 
 
 def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
-    gateway, admin = build_gateway(settings, options)
-    app = build_app(gateway, admin)
+    gateway, admin, dashboard = build_gateway(settings, options)
+    app = build_app(gateway, admin, dashboard)
     config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning",
                             access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

@@ -14,27 +14,34 @@ from typing import Any
 
 import duckdb
 
+from ciyuan.catalog.models import Catalog
 from ciyuan.stats.partitions import partition_path
 
 __all__ = ["CATEGORIES", "DIMENSIONS", "Cube", "build_cube"]
 
-#: The dimensions of the cube (columns of the partitions).
+#: The dimensions of the cube (columns of the partitions; ``month`` comes from the directory).
 DIMENSIONS = ("model", "provider", "origin_country", "region", "purpose", "modality", "sector",
               "currency")
+#: Dimensions read from the records; provider and origin country are attributes of the model.
+_SCANNED = ("model", "region", "purpose", "modality", "sector", "currency")
 #: Native token categories that add up to a record's native total (no overlap): uncached input,
 #: cached input, cache writes, visible output and reasoning output.
 CATEGORIES = ("input", "cached_input", "cache_write", "output", "reasoning")
 
-_MEASURES = """
+# Plain sums in the scan (the cheapest aggregate); the categories are differences of sums.
+_SCAN = """
     count(*)::BIGINT AS requests,
-    sum(input_tokens - cached_input_tokens - cache_write_tokens)::BIGINT AS input,
+    sum(input_tokens)::BIGINT AS input_tokens,
     sum(cached_input_tokens)::BIGINT AS cached_input,
     sum(cache_write_tokens)::BIGINT AS cache_write,
-    sum(output_tokens - reasoning_tokens)::BIGINT AS output,
+    sum(output_tokens)::BIGINT AS output_tokens,
     sum(reasoning_tokens)::BIGINT AS reasoning,
-    sum(input_tokens + output_tokens)::BIGINT AS native_tokens,
     sum(standard_tokens)::BIGINT AS standard_tokens,
     sum(charge_nano)::HUGEINT AS charge_nano"""
+_DERIVED = """
+    requests, input_tokens - cached_input - cache_write AS input, cached_input, cache_write,
+    output_tokens - reasoning AS output, reasoning, input_tokens + output_tokens AS native_tokens,
+    standard_tokens, charge_nano"""
 
 
 class Cube:
@@ -51,22 +58,54 @@ class Cube:
         self.conn.close()
 
 
-def build_cube(root: Path, months: Sequence[str], *, threads: int | None = None) -> Cube:
+def _attributes(conn: duckdb.DuckDBPyConnection, files: list[str],
+                catalog: Catalog) -> list[tuple[str, str, str]]:
+    """(model, provider, origin country) of every model in the cube: from the catalog, and
+    for models it does not know, from the records themselves (a second, narrow scan)."""
+    models = [str(r[0]) for r in conn.execute("SELECT DISTINCT model FROM scanned").fetchall()]
+    rows, unknown = [], []
+    for model in models:
+        if model in catalog:
+            info = catalog.get(model)
+            vendor = catalog.providers.get(info.provider)
+            rows.append((model, info.provider, vendor.country if vendor else "unknown"))
+        else:
+            unknown.append(model)
+    if unknown:
+        rows += [(str(m), str(p), str(c)) for m, p, c in conn.execute(
+            "SELECT model, any_value(provider), any_value(origin_country) "
+            "FROM read_parquet(?) WHERE model IN (SELECT unnest(?)) GROUP BY model",
+            [files, unknown]).fetchall()]
+    return rows
+
+
+def build_cube(root: Path, months: Sequence[str], catalog: Catalog, *,
+               threads: int | None = None) -> Cube:
     """Scan the partitions of ``months`` that exist under ``root`` into a cube."""
     files = [str(partition_path(root, m)) for m in months if partition_path(root, m).exists()]
     conn = duckdb.connect(":memory:")
+    conn.execute("SET enable_progress_bar = false")
     if threads:
         conn.execute(f"SET threads = {int(threads)}")
-    dims = ", ".join(DIMENSIONS)
+    keys = ", ".join(_SCANNED)
     if files:
         conn.execute(
-            f"CREATE TABLE cube AS SELECT month, {dims}, {_MEASURES} "
-            "FROM read_parquet(?, union_by_name = true) GROUP BY ALL", [files])
+            f"CREATE TEMP TABLE scanned AS SELECT month, {keys}, {_SCAN} "
+            "FROM read_parquet(?, hive_partitioning = true) GROUP BY ALL", [files])
     else:
-        columns = ", ".join(f"NULL::VARCHAR AS {d}" for d in ("month", *DIMENSIONS))
-        conn.execute(f"CREATE TABLE cube AS SELECT {columns}, 0::BIGINT AS requests, "
-                     + ", ".join(f"0::BIGINT AS {c}" for c in (*CATEGORIES, "native_tokens",
-                                                               "standard_tokens"))
-                     + ", 0::HUGEINT AS charge_nano LIMIT 0")
+        columns = ", ".join(f"NULL::VARCHAR AS {d}" for d in ("month", *_SCANNED))
+        sums = ", ".join(f"0::BIGINT AS {c}" for c in (
+            "requests", "input_tokens", "cached_input", "cache_write", "output_tokens",
+            "reasoning", "standard_tokens"))
+        conn.execute(f"CREATE TEMP TABLE scanned AS SELECT {columns}, {sums}, "
+                     "0::HUGEINT AS charge_nano LIMIT 0")
+    conn.execute("CREATE TEMP TABLE attributes (model VARCHAR, provider VARCHAR, "
+                 "origin_country VARCHAR)")
+    attributes = _attributes(conn, files, catalog)
+    if attributes:
+        conn.executemany("INSERT INTO attributes VALUES (?, ?, ?)", attributes)
+    conn.execute(
+        f"CREATE TABLE cube AS SELECT month, model, provider, origin_country, region, purpose, "
+        f"modality, sector, currency, {_DERIVED} FROM scanned JOIN attributes USING (model)")
     present = {str(r[0]) for r in conn.execute("SELECT DISTINCT month FROM cube").fetchall()}
     return Cube(conn, [m for m in months if m in present])

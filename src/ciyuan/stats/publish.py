@@ -80,7 +80,7 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
                                      catalog=catalog, progress=progress)
         finally:
             store.close()
-    cube = build_cube(root, months, threads=threads)
+    cube = build_cube(root, months, catalog, threads=threads)
     try:
         options = ReleaseOptions(month=month, final=final, grace=grace,
                                  now=now or dt.datetime.now(dt.UTC),
