@@ -139,3 +139,11 @@ def test_bad_key_and_unknown_model_over_http(stack: tuple[str, str, Path]) -> No
     with openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0) as client, \
             pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-5x", messages=[{"role": "user", "content": "x"}])
+
+
+def test_serve_also_serves_the_dashboard(stack: tuple[str, str, Path]) -> None:
+    url, _, _ = stack
+    assert "ciyuan" in httpx.get(f"{url}/dashboard").text
+    live = httpx.get(f"{url}/dashboard/api/live").json()  # loopback: no token needed
+    assert set(live) >= {"today", "hourly", "top_tenants", "top_agents", "budgets"}
+    assert httpx.get(f"{url}/dashboard/api/release").status_code == 200
