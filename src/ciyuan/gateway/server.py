@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import signal
 import socket
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +148,21 @@ def build_gateway(settings: Settings, options: ServeOptions
             dashboard_routes(dashboard, settings.admin_token))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the parent dies, even by SIGKILL, so no
+    worker outlives its server (a no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _forked_worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
+    _die_with_parent()
+    _worker(settings, options, sock)
+
+
 def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
     gateway, admin, dashboard = build_gateway(settings, options)
     app = build_app(gateway, admin, dashboard)
@@ -170,8 +187,13 @@ def serve(settings: Settings, options: ServeOptions,
         _worker(settings, options, sock)
         return
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_worker, args=(settings, options, sock), daemon=True)
-               for _ in range(options.workers)]
+    workers = [context.Process(target=_forked_worker, args=(settings, options, sock),
+                               daemon=True) for _ in range(options.workers)]
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # runs the finally below: the workers are stopped, not orphaned
+
+    signal.signal(signal.SIGTERM, stop)
     for process in workers:
         process.start()
     try:
