@@ -39,7 +39,9 @@ def test_workers_go_with_the_server(tmp_path: Path, how: signal.Signals) -> None
         gateway.args += ["--upstream", f"sim={sim.start()}"]
         gateway.start()
         assert gateway.proc is not None
-        workers = _children(gateway.proc.pid)
+        deadline = time.monotonic() + 15  # the socket is announced before the workers fork
+        while len(workers := _children(gateway.proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(workers) == 2
         os.kill(gateway.proc.pid, how)
         deadline = time.monotonic() + 15
