@@ -31,12 +31,13 @@ ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work" / "release"
 MONTHS = [f"2025-{m:02d}" for m in range(10, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
 MODELS = ["gpt-4o", "gpt-4o-mini", "qwen-plus", "deepseek-chat", "claude-sonnet-4-5",
-          "gemini-2.5-pro", "glm-4.5", "moonshot-v1-128k", "doubao-seed-1-6", "llama-3.3-70b"]
+          "gemini-2.5-pro", "glm-4.5", "moonshot-v1-128k", "doubao-seed-1.6",
+          "llama-3.3-70b-instruct"]
 
 
 def generate(records: int) -> Path:
     """``records`` rows spread evenly over MONTHS, one Parquet partition per month."""
-    root = WORK / f"n{records}"
+    root = WORK / f"v2-n{records}"
     marker = root / "done"
     if marker.exists():
         return root

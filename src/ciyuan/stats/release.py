@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ciyuan.core.errors import CiyuanError
+from ciyuan.core.errors import CiyuanError, UnknownModelError
 from ciyuan.core.money import PER_MILLION
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import Pricer
@@ -89,6 +89,7 @@ class _Builder:
         self.flag = _status(options)
         self.previous = self._shift(self.month, -1)
         self.year_ago = self._shift(self.month, -12)
+        self._unpriced: set[str] = set()  # models the book has no price for (asked once)
         self.currencies = [str(r[0]) for r in cube.query(
             "SELECT DISTINCT currency FROM cube WHERE month = ? ORDER BY 1", [self.month])]
 
@@ -179,6 +180,8 @@ class _Builder:
     # -- price index ---------------------------------------------------------------------
     def _list_price(self, model: str, category: str, at: dt.datetime) -> float | None:
         """List price per million native tokens of one cell, in the index currency."""
+        if model in self._unpriced:
+            return None
         n = _PROBE_TOKENS
         probe = {"input": Usage(input_tokens=n), "cached_input": Usage(
             input_tokens=n, cached_input_tokens=n), "cache_write": Usage(
@@ -187,7 +190,10 @@ class _Builder:
         try:
             total = self.pricer.rate(probe, model=model, at=at, currency=INDEX_CURRENCY,
                                      convert=True).total
-        except CiyuanError:
+        except UnknownModelError:
+            self._unpriced.add(model)
+            return None
+        except CiyuanError:  # not priced at this instant, or not in the index currency
             return None
         price = total * PER_MILLION / n
         return float(price) if price > 0 else None  # a statistic from here on
