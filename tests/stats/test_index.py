@@ -41,6 +41,41 @@ def test_the_manuals_first_link_worked_by_hand() -> None:
     assert laspeyres(a, b) > fisher(a, b) > paasche(a, b)
 
 
+ALL_P = [P1, P2, [1.0, 1.0, 1.5, 0.5, 1.7, 0.6], [0.8, 0.5, 1.6, 0.3, 1.9, 0.4],
+         [1.0, 1.0, 1.6, 0.1, 2.0, 0.2]]
+ALL_Q = [Q1, Q2, [1.0, 1.1, 1.8, 3.0, 5.0, 0.8], [1.2, 1.2, 1.9, 6.0, 5.6, 1.3],
+         [0.9, 1.2, 2.0, 12.0, 6.5, 2.5]]
+# Fixed-base indices of the five periods against period 1, to the four decimals the CPI
+# Manual's chapter 19 prints them (the Paasche link 14.1 / 10.2 = 1.38235... sits on a
+# rounding edge, hence the tolerance of one unit in the fourth decimal).
+FIXED_BASE = {
+    "laspeyres": [1.0, 1.4200, 1.3450, 1.3550, 1.4400],
+    "paasche": [1.0, 1.3823, 1.2031, 1.0209, 0.7968],
+    "fisher": [1.0, 1.4011, 1.2721, 1.1762, 1.0712],
+    "tornqvist": [1.0, 1.4052, 1.2890, 1.2268, 1.2477],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_BASE))
+def test_the_manuals_fixed_base_table(name: str) -> None:
+    formula = {"laspeyres": laspeyres, "paasche": paasche, "fisher": fisher,
+               "tornqvist": tornqvist}[name]
+    base = period(ALL_P[0], ALL_Q[0])
+    got = [formula(base, period(p, q)) for p, q in zip(ALL_P, ALL_Q, strict=True)]
+    assert got == pytest.approx(FIXED_BASE[name], abs=1.01e-4)
+
+
+def test_chaining_the_manuals_periods_differs_from_fixed_base() -> None:
+    periods_ = [period(p, q) for p, q in zip(ALL_P, ALL_Q, strict=True)]
+    chained = [x / 100 for x in chain(periods_, "fisher")]
+    # the chain multiplies the links: period 5 chained = product of the four Fisher links
+    links = math.prod(fisher(a, b) for a, b in zip(periods_, periods_[1:], strict=False))
+    assert chained[-1] == pytest.approx(links)
+    # with prices that bounce (commodity 4 falls tenfold), chained and fixed base part ways
+    assert chained[-1] == pytest.approx(1.2226, abs=1e-4)
+    assert fisher(periods_[0], periods_[-1]) == pytest.approx(1.0712, abs=1e-4)
+
+
 prices = st.floats(0.01, 1000, allow_nan=False, allow_infinity=False)
 quantities = st.floats(0.01, 1e6, allow_nan=False, allow_infinity=False)
 periods = st.integers(1, 8).flatmap(lambda n: st.tuples(
