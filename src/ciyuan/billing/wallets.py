@@ -17,7 +17,14 @@ from decimal import Decimal
 
 from ciyuan.billing.budgets import Hold, check_name
 from ciyuan.billing.errors import WalletInvalidError
-from ciyuan.core.money import MONEY_CONTEXT, Rounding, decimal, round_amount
+from ciyuan.core.money import (
+    MONEY_CONTEXT,
+    NANO_PLACES,
+    Rounding,
+    decimal,
+    from_nano,
+    round_amount,
+)
 from ciyuan.ledger import AMOUNT_MAX, Account, AccountKind, Balance, Transfer
 from ciyuan.ledger.errors import LedgerAmountRangeError
 
@@ -36,7 +43,6 @@ __all__ = [
 ]
 
 #: Decimal places of one ledger unit of money (nano-units, ``ciyuan.ledger.units``).
-NANO_PLACES = 9
 PLATFORM = "platform"
 _LARGEST = Decimal(AMOUNT_MAX).scaleb(-NANO_PLACES)
 
@@ -56,11 +62,6 @@ def to_nano(amount: str | int | Decimal, *, rounding: Rounding | None = None,
         raise WalletInvalidError(f"{field} {amount} has digits below 10⁻⁹ of the currency; "
                                  "give at most 9 decimal places", field=field)
     return int(value.scaleb(NANO_PLACES, context=MONEY_CONTEXT))
-
-
-def from_nano(amount_nano: int) -> Decimal:
-    """Nano-units back to an exact decimal amount."""
-    return Decimal(amount_nano).scaleb(-NANO_PLACES, context=MONEY_CONTEXT)
 
 
 def wallet_id(tenant: str, currency: str) -> str:

@@ -34,6 +34,7 @@ from ciyuan.core.errors import InputError
 __all__ = [
     "CURRENCIES",
     "MONEY_CONTEXT",
+    "NANO_PLACES",
     "PER_MILLION",
     "FloatMoneyError",
     "InvalidAmountError",
@@ -41,9 +42,11 @@ __all__ = [
     "decimal",
     "exact_sum",
     "format_amount",
+    "from_nano",
     "minor_unit_places",
     "per_token",
     "round_amount",
+    "to_nano_units",
 ]
 
 #: ISO 4217 currencies ciyuan prices in, with the number of decimal places of the minor unit.
@@ -164,3 +167,18 @@ def format_amount(amount: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+#: Ledger and usage amounts are integers at this scale: nano-units (10⁻⁹) of a currency.
+NANO_PLACES = 9
+
+
+def to_nano_units(amount: Decimal, mode: Rounding) -> int:
+    """``amount`` as integer nano-units, rounded once at 10⁻⁹ by the named ``mode``."""
+    rounded = round_amount(amount, places=NANO_PLACES, mode=mode)
+    return int(rounded.scaleb(NANO_PLACES, context=MONEY_CONTEXT))
+
+
+def from_nano(amount_nano: int) -> Decimal:
+    """Nano-units back to an exact decimal amount."""
+    return Decimal(amount_nano).scaleb(-NANO_PLACES, context=MONEY_CONTEXT)

@@ -15,10 +15,11 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ciyuan.core.errors import InputError
+from ciyuan.core.money import to_nano_units
 from ciyuan.core.records import PURPOSES, Purpose, UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.gateway.errors import GatewayError
@@ -36,8 +37,6 @@ from ciyuan.store.usage import UsageStore
 
 __all__ = ["CallInProgressError", "Gateway", "MeteredCall", "nano"]
 
-NANO = Decimal(10) ** 9
-
 
 class CallInProgressError(GatewayError):
     code = "idempotent-request-in-progress"
@@ -49,7 +48,7 @@ class CallInProgressError(GatewayError):
 
 def nano(amount: Decimal) -> int:
     """A money amount in nano-units of its currency, half-up (the ledger's scale)."""
-    return int((amount * NANO).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return to_nano_units(amount, "half-up")
 
 
 @dataclass

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ciyuan.core.money import MONEY_CONTEXT, Rounding, minor_unit_places, round_amount
+from ciyuan.core.money import (
+    NANO_PLACES,
+    Rounding,
+    from_nano,
+    minor_unit_places,
+    round_amount,
+    to_nano_units,
+)
 from ciyuan.invoice.errors import CreditNoteInvalidError
 
 __all__ = [
@@ -32,7 +39,6 @@ INVOICE_ROUNDING: Rounding = "half-up"
 #: How exact amounts are carried into ledger units (nano-units).
 ACCRUAL_ROUNDING: Rounding = "half-even"
 #: Decimal places of one ledger unit of money (``ciyuan.ledger.units``: scale 9).
-NANO_PLACES = 9
 
 
 def round_line(amount: Decimal, currency: str) -> Decimal:
@@ -42,13 +48,7 @@ def round_line(amount: Decimal, currency: str) -> Decimal:
 
 def to_nano(amount: Decimal) -> int:
     """``amount`` in nano-units (10⁻⁹), carried half-even when it is finer than that."""
-    carried = round_amount(amount, places=NANO_PLACES, mode=ACCRUAL_ROUNDING)
-    return int(carried.scaleb(NANO_PLACES, context=MONEY_CONTEXT))
-
-
-def from_nano(amount_nano: int) -> Decimal:
-    """Nano-units back to an exact decimal amount."""
-    return Decimal(amount_nano).scaleb(-NANO_PLACES, context=MONEY_CONTEXT)
+    return to_nano_units(amount, ACCRUAL_ROUNDING)
 
 
 def check_minor_units(amount: Decimal, currency: str, what: str = "amount") -> Decimal:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ciyuan.core.errors import CiyuanError, UnknownModelError
-from ciyuan.core.money import PER_MILLION
+from ciyuan.core.money import PER_MILLION, from_nano
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import CATEGORIES, Cube
@@ -30,7 +30,6 @@ __all__ = ["BREAKDOWNS", "INDEX_CURRENCY", "ReleaseOptions", "build_release", "m
 SCHEMA = "ciyuan.release/1"
 #: Spend weights of the price index are compared in one currency (explicit FX in the book).
 INDEX_CURRENCY = "USD"
-_NANO = Decimal(10) ** 9
 #: A cell's list price is read for a small call and scaled, so that a long-context tier
 #: (priced by the size of one call) never decides the cell's price.
 _PROBE_TOKENS = 1000
@@ -49,7 +48,7 @@ BREAKDOWNS: dict[str, tuple[str, str]] = {
 
 def money(nano: int) -> str:
     """Integer nano-units as a decimal string with the trailing zeros of 10⁻⁹ removed."""
-    value = (Decimal(nano) / _NANO).quantize(Decimal("0.000000001"))
+    value = from_nano(nano)
     text = format(value.normalize(), "f")
     return text if "." in text else f"{text}.00" if text != "0" else "0"
 
@@ -173,7 +172,7 @@ class _Builder:
         def per(tokens: int) -> str | None:
             if tokens == 0:
                 return None
-            value = Decimal(charge_nano) / _NANO * PER_MILLION / Decimal(tokens)
+            value = from_nano(charge_nano) * PER_MILLION / Decimal(tokens)
             return format(value.quantize(Decimal("0.000001")), "f")
         return [per(native), per(standard)]
 

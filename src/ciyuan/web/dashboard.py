@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from ciyuan.billing import Billing
 from ciyuan.billing.budgets import Scope
+from ciyuan.core.money import from_nano
 from ciyuan.core.records import UsageRecord
 from ciyuan.store.usage import UsageStore
 
@@ -42,7 +43,6 @@ TOP = 10
 #: The only files /dashboard/static/ serves.
 STATIC_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-_NANO = Decimal(10) ** 9
 
 
 class DashboardData(Protocol):
@@ -52,7 +52,7 @@ class DashboardData(Protocol):
 
 
 def _money(nano: int) -> str:
-    return format((Decimal(nano) / _NANO).quantize(Decimal("0.000001")), "f")
+    return format(from_nano(nano).quantize(Decimal("0.000001")), "f")
 
 
 def _bucket() -> dict[str, Any]:
