@@ -13,7 +13,7 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "ciyuan", "demo", "--out", str(out), "--days", "40",
-         "--calls", "60", "--wall-seconds", "16", "--seed", "3"],
+         "--calls", "60", "--seed", "3"],
         capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "✗" not in done.stdout

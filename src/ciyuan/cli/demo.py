@@ -55,12 +55,10 @@ def _measurement(app: App, rates: bool) -> None:
               help="Calls sent through the gateway.")
 @click.option("--seed", type=int, default=7, show_default=True,
               help="Seed of the traffic and of the sim-provider's answers.")
-@click.option("--wall-seconds", type=click.FloatRange(5, 3600), default=60.0,
-              show_default=True, help="Real seconds the simulated days take.")
 @click.option("--measure-only", is_flag=True, help="Only the measurement showcase.")
 @pass_app
 @handle_errors
-def demo_command(app: App, out: Path, days: int, calls: int, seed: int, wall_seconds: float,
+def demo_command(app: App, out: Path, days: int, calls: int, seed: int,
                  measure_only: bool) -> None:
     """See all of ciyuan work, offline: measurement, then a compressed month of traffic
     through the real gateway, then the period closed and the statistical release published.
@@ -73,7 +71,7 @@ def demo_command(app: App, out: Path, days: int, calls: int, seed: int, wall_sec
     \b
     Examples:
       ciyuan demo
-      ciyuan demo --days 5 --calls 100 --wall-seconds 10 --out /tmp/demo
+      ciyuan demo --days 5 --calls 100 --out /tmp/demo
     """
     from ciyuan.demo.run import DemoOptions, run_demo
 
@@ -89,7 +87,7 @@ def demo_command(app: App, out: Path, days: int, calls: int, seed: int, wall_sec
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, description=f"{what:<24.24}")
 
-        result = run_demo(DemoOptions(out, days, calls, seed, wall_seconds), progress)
+        result = run_demo(DemoOptions(out, days, calls, seed), progress)
     outcomes = Table(title="Calls sent through the gateway")
     outcomes.add_column("outcome")
     outcomes.add_column("calls", justify="right")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import time
 from pathlib import Path
 
 import click
 
 from ciyuan.cli.context import App, handle_errors, pass_app
-from ciyuan.core.clock import AcceleratedClock
 from ciyuan.gateway.server import ServeOptions, serve
 from ciyuan.gateway.upstream import parse_upstream_flag
 
@@ -31,19 +28,13 @@ __all__ = ["serve_command"]
 @click.option("--release-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("releases"), show_default=True,
               help="Where `ciyuan report` writes releases; /dashboard shows the latest.")
-@click.option("--clock-start", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
-              help="Demos and load tests only: run on a simulated clock that shows this "
-                   "instant (UTC) at --clock-origin and runs --clock-speedup times faster.")
-@click.option("--clock-speedup", type=click.FloatRange(min=1.0), default=1.0,
-              show_default=True, help="How much faster the simulated clock runs.")
-@click.option("--clock-origin", type=float, metavar="UNIX_SECONDS",
-              help="Real time (seconds since the epoch) at which the simulated clock shows "
-                   "--clock-start; default: start-up.")
+@click.option("--simulated-time", is_flag=True,
+              help="Demos and load tests only: run each call at the instant its "
+                   "X-Ciyuan-Simulated-Time header names (never for real billing).")
 @pass_app
 @handle_errors
 def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple[str, ...],
-                  currency: str, release_dir: Path, clock_start: dt.datetime | None,
-                  clock_speedup: float, clock_origin: float | None) -> None:
+                  currency: str, release_dir: Path, simulated_time: bool) -> None:
     """Run the metering gateway: OpenAI- and Anthropic-compatible /v1, admin API under /api,
     /metrics, /healthz and the live dashboard at /dashboard.
 
@@ -56,14 +47,9 @@ def serve_command(app: App, host: str, port: int, workers: int, upstreams: tuple
       ciyuan serve --upstream sim=http://127.0.0.1:8001
       ciyuan --db postgresql://postgres@127.0.0.1/test serve --workers 2 --upstream ...
     """
-    clock = None
-    if clock_start is not None:
-        start = clock_start if clock_start.tzinfo else clock_start.replace(tzinfo=dt.UTC)
-        clock = AcceleratedClock(start.astimezone(dt.UTC), clock_speedup,
-                                 clock_origin if clock_origin is not None else time.time())
     options = ServeOptions(host=host, port=port, workers=workers, currency=currency.upper(),
                            upstreams=tuple(parse_upstream_flag(u) for u in upstreams),
-                           env=dict(os.environ), clock=clock,
+                           env=dict(os.environ), simulated_time=simulated_time,
                            release_dir=release_dir)
     serve(app.settings, options, announce=[
         lambda bound: click.echo(f"listening on http://{host}:{bound}", nl=True),

@@ -1,8 +1,9 @@
 """``ciyuan demo``: all of ciyuan, end to end, offline, in a few minutes.
 
 1. a fresh SQLite database and a demo ``ciyuan.toml`` in ``--out``;
-2. the sim-provider and the gateway as real processes on loopback, the gateway on an
-   accelerated clock so that ``--days`` days of traffic pass in about ``wall_s`` seconds;
+2. the sim-provider and the gateway as real processes on loopback, the gateway simulating
+   time so that ``--days`` days of traffic pass as fast as the machine serves them (each call
+   says its instant in ``X-Ciyuan-Simulated-Time``: see ``ciyuan.core.clock``);
 3. tenants in several sectors, agents, keys and budgets (one tight enough to refuse calls),
    a two-part tariff and a token pack;
 4. the traffic, through the real gateway with the ``openai`` SDK: chat and streaming, English
@@ -19,14 +20,13 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ciyuan.core.clock import AcceleratedClock
+from ciyuan.core.clock import SIMULATED_TIME_HEADER
 from ciyuan.demo.scenario import AGENTS, TENANTS, Call, config_toml, schedule
 from ciyuan.sim.process import SimProcess
 
@@ -34,8 +34,6 @@ __all__ = ["DemoOptions", "DemoResult", "run_demo"]
 
 #: Calls in flight at once (the gateway and the sim-provider share two cores with the driver).
 CONCURRENCY = 8
-#: Real seconds the gateway is given to start before the simulated clock starts.
-CLOCK_LEAD_S = 8.0
 #: Share of upstream calls the sim-provider fails on purpose (429 and 500).
 FAULT_RATE = "0.02"
 
@@ -46,7 +44,6 @@ class DemoOptions:
     days: int = 45
     calls: int = 1200
     seed: int = 7
-    wall_s: float = 60.0  # real seconds the traffic takes
 
 
 @dataclass
@@ -126,7 +123,7 @@ def _setup(out: Path, start: dt.datetime, month_start: dt.datetime) -> dict[str,
     return keys
 
 
-async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str], clock: AcceleratedClock,
+async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
                  tick: Callable[[str], None]) -> Counter[str]:
     import openai
     from openai.types.chat import ChatCompletionMessageParam
@@ -137,11 +134,9 @@ async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str], clock: A
     outcomes: Counter[str] = Counter()
 
     async def one(call: Call) -> None:
-        delay = clock.real_time_of(call.at) - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
         agent = call.agent
-        headers = {"x-ciyuan-agent": agent.id}
+        headers = {"x-ciyuan-agent": agent.id,
+                   SIMULATED_TIME_HEADER: call.at.isoformat()}
         if agent.purpose:
             headers["x-ciyuan-purpose"] = agent.purpose
         client = clients[f"{agent.tenant}/{agent.id}"]
@@ -209,11 +204,7 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
     sim = SimProcess(["--seed", str(options.seed), "--log", str(out / "sim.log"),
                       "--fault-rate", FAULT_RATE, "--faults", "429,500",
                       "--models", "gpt-4o,gpt-4o-mini,qwen-plus,deepseek-chat"])
-    speedup = options.days * 86400 / options.wall_s
-    origin = time.time() + CLOCK_LEAD_S
-    clock = AcceleratedClock(start, speedup, origin)
-    gateway = _Gateway(out, ["--port", "0", "--clock-start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                             "--clock-speedup", repr(speedup), "--clock-origin", repr(origin)])
+    gateway = _Gateway(out, ["--port", "0", "--simulated-time"])
     try:
         gateway.args += ["--upstream", f"sim={sim.start()}"]
         url = gateway.start()
@@ -224,7 +215,7 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
             done += 1
             progress(done, options.calls, outcome)
 
-        result.outcomes = asyncio.run(_drive(url, calls, keys, clock, tick))
+        result.outcomes = asyncio.run(_drive(url, calls, keys, tick))
     finally:
         gateway.stop()
         sim.stop()

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as HttpRoute
 from starlette.types import ASGIApp
 
+from ciyuan.core.clock import SIMULATED_TIME_HEADER, parse_simulated_time, simulated_now
 from ciyuan.core.errors import CiyuanError
 from ciyuan.gateway.errors import (
     BodyTooLargeError,
@@ -32,7 +33,7 @@ from ciyuan.gateway.requests import ENDPOINTS, Endpoint, forward_body, parse_bod
 from ciyuan.gateway.streaming import relay
 from ciyuan.gateway.upstream import open_routes
 
-__all__ = ["build_app"]
+__all__ = ["SimulatedTime", "build_app"]
 
 _log = logging.getLogger("ciyuan.gateway")
 RECEIPT_HEADER = "x-ciyuan-receipt"
@@ -163,3 +164,23 @@ def build_app(gateway: Gateway, admin: ASGIApp | None = None,
     if admin is not None:
         routes.append(Mount("/api", app=admin))
     return Starlette(routes=routes)
+
+
+class SimulatedTime:
+    """ASGI middleware of ``--simulated-time``: each request runs at the instant its
+    ``X-Ciyuan-Simulated-Time`` header names (see ``ciyuan.core.clock``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        instant = None
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == SIMULATED_TIME_HEADER.encode():
+                    instant = parse_simulated_time(value.decode("latin-1"))
+        token = simulated_now.set(instant)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            simulated_now.reset(token)

@@ -21,9 +21,9 @@ import httpx
 import uvicorn
 from starlette.routing import BaseRoute
 
-from ciyuan.core.clock import AcceleratedClock
+from ciyuan.core.clock import request_clock
 from ciyuan.core.errors import ConfigError
-from ciyuan.gateway.app import build_app
+from ciyuan.gateway.app import SimulatedTime, build_app
 from ciyuan.gateway.metering import Gateway
 from ciyuan.gateway.routing import Router
 from ciyuan.gateway.upstream import Upstream, UpstreamConfig
@@ -46,7 +46,7 @@ class ServeOptions:
     upstreams: tuple[UpstreamConfig, ...] = ()
     currency: str = "USD"
     env: Mapping[str, str] = field(default_factory=dict)
-    clock: AcceleratedClock | None = None  # demos and load tests only
+    simulated_time: bool = False  # demos and load tests only: see ciyuan.core.clock
     release_dir: Path = Path("releases")  # where the dashboard finds the latest release
 
 
@@ -130,7 +130,7 @@ def build_gateway(settings: Settings, options: ServeOptions
                           "[upstreams.NAME] to ciyuan.toml", field="upstream")
     signer = load_or_create_signer(default_key_path(settings))
     issuer = ReceiptIssuer(signer, open_receipt_chain_store(settings.db_url))
-    now = options.clock or _utc_now
+    now = request_clock if options.simulated_time else _utc_now
     identity = open_identity_store(settings.db_url)
     billing = Billing(open_ledger_store(settings.db_url), now=now)
     usage = open_usage_store(settings.db_url)
@@ -165,7 +165,9 @@ def _forked_worker(settings: Settings, options: ServeOptions, sock: socket.socke
 
 def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
     gateway, admin, dashboard = build_gateway(settings, options)
-    app = build_app(gateway, admin, dashboard)
+    app: Any = build_app(gateway, admin, dashboard)
+    if options.simulated_time:
+        app = SimulatedTime(app)
     config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning",
                             access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
