@@ -17,7 +17,7 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "✗" not in done.stdout
-    assert done.stdout.count("✓") == 4
+    assert done.stdout.count("✓") == 5
     month = json.loads(next((out / "releases").glob("*/release.json")).read_text())
     assert month["headline"]["requests"]["value"] > 0
     assert len(month["series"]["months"]) == 2  # 40 days reach back into the month before

@@ -81,3 +81,17 @@ def test_log_and_export_agree_with_the_clients(oai: openai.OpenAI, claude: anthr
         assert results[request_id]["num_model_requests"] == 1
         for name, value in usage.items():
             assert results[request_id][name] == value
+
+
+def test_a_simulated_instant_is_what_the_log_records(oai: openai.OpenAI,
+                                                     sim_log: Path) -> None:
+    """A gateway running --simulated-time forwards each call's instant; the usage export then
+    dates the call when it (simulated) happened, so reconciliation prices it the same."""
+    response = oai.chat.completions.with_raw_response.create(
+        model="sim-gpt", messages=[{"role": "user", "content": "when?"}],
+        extra_headers={"x-ciyuan-simulated-time": "2026-09-17T02:30:00+00:00"})
+    request_id = response.headers["x-request-id"]
+    record = log_records(sim_log)[request_id]
+    assert record["time"] == "2026-09-17T02:30:00.000Z"
+    assert record["unix_ms"] == 1789612200000
+    assert record["latency_ms"] < 60_000  # measured in real time

@@ -257,4 +257,7 @@ def _checks(result: DemoResult) -> dict[str, bool]:
             usage["standard_tokens"].values()),
         "release native tokens = invoiced token quantities": (
             invoiced == headline["native_tokens"]["value"]),
+        "provider export = our records (nothing missing, extra or mismatched)": all(
+            result.reconcile["summary"][k]["count"] == 0
+            for k in ("missing", "extra", "mismatched")),
     }

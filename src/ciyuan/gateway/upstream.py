@@ -14,6 +14,7 @@ from typing import Literal
 
 import httpx
 
+from ciyuan.core.clock import SIMULATED_TIME_HEADER, simulated_now
 from ciyuan.core.errors import ConfigError
 from ciyuan.gateway.errors import UpstreamFailedError, UpstreamTimeoutError
 from ciyuan.gateway.limits import (
@@ -108,6 +109,9 @@ class Upstream:
             headers = self._headers()
             if client_request_id:  # lets the provider's usage export name our usage record
                 headers["x-client-request-id"] = client_request_id
+            simulated = simulated_now.get()
+            if simulated is not None:  # --simulated-time: the sim-provider logs this instant
+                headers[SIMULATED_TIME_HEADER] = simulated.isoformat()
             request = self.client.build_request("POST", path, content=body, headers=headers)
             try:
                 response = await self.client.send(request, stream=True)

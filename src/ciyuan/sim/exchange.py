@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
+from ciyuan.core.clock import SIMULATED_TIME_HEADER, parse_simulated_time
 from ciyuan.sim.config import MAX_BODY_BYTES
 from ciyuan.sim.errors import SimBadRequestError, SimBodyTooLargeError
 
@@ -71,6 +72,9 @@ class Exchange:
         #: the caller's own id for the request (OpenAI's X-Client-Request-Id), if it sent one
         self.client_request_id = _header(scope, b"x-client-request-id")[:512]
         self.started = time.time()
+        #: the instant a gateway running ``--simulated-time`` says the call happens at
+        self.simulated_at = parse_simulated_time(
+            _header(scope, SIMULATED_TIME_HEADER.encode()))
         self.body = b""
         self.body_sha256 = hashlib.sha256(b"").hexdigest()
         self.client_gone = False

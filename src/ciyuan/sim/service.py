@@ -34,7 +34,8 @@ class Service:
         """Append the log record of one served (or refused) request."""
         if self.log.path is None:
             return
-        now = dt.datetime.now(dt.UTC)
+        real = dt.datetime.now(dt.UTC)
+        now = ex.simulated_at or real  # the instant the usage belongs to
         self.log.append({
             "v": LOG_VERSION,
             "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -52,7 +53,7 @@ class Service:
             "finish_reason": finish,
             "usage": (usage or Usage()).as_dict(),
             "usage_sent": usage_sent,
-            "latency_ms": round((now.timestamp() - ex.started) * 1000, 3),
+            "latency_ms": round((real.timestamp() - ex.started) * 1000, 3),
             "body_sha256": ex.body_sha256,
         })
 
