@@ -87,3 +87,37 @@ def test_transfer_ids_come_from_the_request_id() -> None:
     long = transfer_id("openai", "r" * 300, "cost")
     assert len(long) <= 200 and long == transfer_id("openai", "r" * 300, "cost")
     assert long != transfer_id("openai", "r" * 299, "cost")
+
+
+def test_a_pending_record_never_served_is_closed_as_failed(
+        usage: MemoryUsageStore, reconciler: Reconciler, ledger: SqliteLedgerStore) -> None:
+    ledger.create_accounts([Account("funding", AccountKind.FUNDING, "USD", "platform"),
+                            Account("budget:acme", AccountKind.BUDGET, "USD", "acme",
+                                    debits_must_not_exceed_credits=True),
+                            Account("revenue:USD", AccountKind.PLATFORM_REVENUE, "USD",
+                                    "platform")])
+    assert ledger.submit([
+        Transfer("topup", "funding", "budget:acme", 10**9),
+        Transfer("hold-3", "budget:acme", "revenue:USD", 40_000_000,
+                 flags=TransferFlags.PENDING, timeout_s=3600),
+        Transfer("hold-4", "budget:acme", "revenue:USD", 40_000_000,
+                 flags=TransferFlags.PENDING, timeout_s=3600)]) == ["ok", "ok", "ok"]
+    usage.add(record(1, upstream_id="req_1", output_tokens=110))
+    # crashed before the upstream call: no provider row, long before the export ends
+    usage.add(record(3, T0 + dt.timedelta(seconds=5), status="pending", reservation_id="hold-3"))
+    # still in flight: within one window of the export's end, so it is left alone
+    usage.add(record(4, T0 + dt.timedelta(minutes=20, seconds=10), status="pending",
+                     reservation_id="hold-4"))
+    export = parse_export(EXPORT.splitlines()[0] + "\n" + EXPORT.splitlines()[1] + "\n"
+                          + "2026-01-05T10:20:00Z,req_late,gpt-4o-mini,1000,0,110\n")
+    report = reconciler.reconcile("openai", export)
+    closing = [i for i in report.items if i.pending is not None and i.status == "extra"]
+    assert [i.key for i in closing] == ["call-3"]
+    applied = reconciler.apply(report)
+    assert applied.outcomes["record:call-3"] == "closed as failed"
+    closed = usage.get(["call-3"])["call-3"]
+    assert closed.status == "failed" and closed.charge_nano == 0 and "never served" in closed.error
+    assert usage.get(["call-4"])["call-4"].status == "pending"
+    assert ledger.balance("budget:acme").debits_pending == 40_000_000  # only hold-4 is left
+    again = reconciler.apply(report)
+    assert again.outcomes["record:call-3"] == "already closed as failed"

@@ -61,7 +61,8 @@ def _print(app: App, report: Report) -> None:
               "the export's first row).")
 @click.option("--to", "end", metavar="ISO-TIME", help="End of the range (default: the last).")
 @click.option("--apply", "apply_", is_flag=True,
-              help="Post the adjusting transfers and complete served pending records.")
+              help="Post the adjusting transfers, complete served pending records and close "
+                   "never-served ones as failed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_app
 @handle_errors

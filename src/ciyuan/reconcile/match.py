@@ -5,7 +5,10 @@ row's request id (or its response id); failing that, the unmatched record of the
 with the same token counts (input, cached input, output) that started nearest in time within
 the window. Rows left over are ``missing``; if a *pending* (write-ahead) record of the same
 model started within the window, the provider served it and it is named for completion.
-Records of ours in the export's time range that no row claimed are ``extra``.
+Records of ours in the export's time range that no row claimed are ``extra``; so is a
+*pending* record no row claimed that started at least one window before the export's end:
+the provider never served it (a crash before the upstream call), and it is named to be closed
+as failed, its reservation released.
 
 Bucket exports (OpenAI's Usage API): our records are summed per bucket (and per model when
 the buckets are grouped by model) and compared with the bucket's totals.
@@ -129,6 +132,11 @@ def match_requests(rows: Sequence[ProviderRow], records: Sequence[UsageRecord],
                           request_id=row.request_id))
     items += [_extra(r, options) for r in records
               if r.id not in used and start <= r.started_at <= end]
+    items += [Item("extra", p.id, p.model, p.started_at, records=(p.id,), pending=p,
+                   currency=options.currency,
+                   note="a pending record the provider never served: close it as failed")
+              for p in pending if p.id not in used
+              and start - options.window <= p.started_at <= end - options.window]
     return items
 
 

@@ -69,8 +69,27 @@ def _completion(provider: str, item: Item, pending: UsageRecord, charge_of: Char
         metadata={**pending.metadata, "reconciled_by": provider})
 
 
+def _release(provider: str, item: Item, pending: UsageRecord,
+             reservations: Mapping[str, Transfer]) -> tuple[Transfer, ...]:
+    """Void the reservation that holds budget for ``pending``, if it is still held."""
+    held = reservations.get(pending.reservation_id)
+    if held is None:
+        return ()
+    return (Transfer(transfer_id(provider, item.key, "release"), held.debit_account_id,
+                     held.credit_account_id, held.amount, "reconcile_release",
+                     TransferFlags.VOID_PENDING, pending_id=held.id,
+                     metadata=(("provider", provider), ("record", pending.id))),)
+
+
 def _one(provider: str, item: Item, plan: AccountPlan,
          reservations: Mapping[str, Transfer], charge_of: ChargeOf) -> Proposal | None:
+    if item.status == "extra" and item.pending is not None:  # never served: nothing billed
+        pending = item.pending
+        closed = replace(pending, status="failed", completed_at=pending.started_at,
+                         error=f"never served by {provider} (closed by reconciliation)",
+                         metadata={**pending.metadata, "reconciled_by": provider})
+        return Proposal(item.key, f"close pending record {pending.id} as failed",
+                        _release(provider, item, pending, reservations), closed)
     cost = to_nano(item.provider_cost) if item.provider_cost is not None else None
     ours = to_nano(item.our_cost) if item.our_cost is not None else 0
     if item.status == "mismatched" and cost is not None and cost != ours:
@@ -83,16 +102,9 @@ def _one(provider: str, item: Item, plan: AccountPlan,
     if item.status != "missing":
         return None
     if item.pending is not None:
-        transfers = []
-        held = reservations.get(item.pending.reservation_id)
-        if held is not None:
-            transfers.append(Transfer(
-                transfer_id(provider, item.key, "release"), held.debit_account_id,
-                held.credit_account_id, held.amount, "reconcile_release",
-                TransferFlags.VOID_PENDING, pending_id=held.id,
-                metadata=(("provider", provider), ("record", item.pending.id))))
         return Proposal(item.key, f"complete pending record {item.pending.id} as reconciled",
-                        tuple(transfers), _completion(provider, item, item.pending, charge_of))
+                        _release(provider, item, item.pending, reservations),
+                        _completion(provider, item, item.pending, charge_of))
     if cost:
         t = _cost(provider, item, "cost", cost, plan)
         return Proposal(item.key, "book the provider's cost of a call we did not record",

@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # the store layer depends on the domain packages, not the oth
 
 __all__ = ["Reconciler"]
 
+#: What applying a proposal's completion did to the record, by the status it gets.
+_DONE = {"reconciled": "reconciled", "failed": "closed as failed"}
+
 #: Transfers per ledger call: the stores' batch bound (TigerBeetle's 8,190).
 _BATCH = 8190
 #: Results that mean a reservation needs no release any more (posted, voided or expired).
@@ -111,8 +114,8 @@ class Reconciler:
                 before = self.usage.get([record.id]).get(record.id)
                 try:
                     self.usage.complete(record)
-                    done = "already reconciled" if before and before.status == record.status \
-                        else "reconciled"
+                    done = "already " + _DONE[record.status] if before and \
+                        before.status == record.status else _DONE[record.status]
                 except CiyuanError as error:  # completed by the gateway meanwhile
                     done = f"left as is: {error.message}"
                 outcomes[f"record:{record.id}"] = done
