@@ -21,17 +21,22 @@ EXPORT = """timestamp,request_id,model,input_tokens,input_cached_tokens,output_t
 """
 
 
-@pytest.fixture
-def seeded(usage: MemoryUsageStore, ledger: SqliteLedgerStore) -> MemoryUsageStore:
+def _budget_with_holds(ledger: SqliteLedgerStore, holds: dict[str, int]) -> None:
+    """A funded budget of acme with pending holds (reservations) on it."""
     ledger.create_accounts([Account("funding", AccountKind.FUNDING, "USD", "platform"),
                             Account("budget:acme", AccountKind.BUDGET, "USD", "acme",
                                     debits_must_not_exceed_credits=True),
                             Account("revenue:USD", AccountKind.PLATFORM_REVENUE, "USD",
                                     "platform")])
-    assert ledger.submit([
-        Transfer("topup", "funding", "budget:acme", 10**9),
-        Transfer("hold-7", "budget:acme", "revenue:USD", 50_000_000,
-                 flags=TransferFlags.PENDING, timeout_s=3600)]) == ["ok", "ok"]
+    transfers = [Transfer("topup", "funding", "budget:acme", 10**9)] + [
+        Transfer(hold, "budget:acme", "revenue:USD", amount, flags=TransferFlags.PENDING,
+                 timeout_s=3600) for hold, amount in holds.items()]
+    assert ledger.submit(transfers) == ["ok"] * len(transfers)
+
+
+@pytest.fixture
+def seeded(usage: MemoryUsageStore, ledger: SqliteLedgerStore) -> MemoryUsageStore:
+    _budget_with_holds(ledger, {"hold-7": 50_000_000})
     usage.add(record(1, upstream_id="req_1"))                              # output differs
     usage.add(record(7, T0 + dt.timedelta(seconds=30), status="pending",
                      reservation_id="hold-7"))                            # served, crashed
@@ -91,17 +96,7 @@ def test_transfer_ids_come_from_the_request_id() -> None:
 
 def test_a_pending_record_never_served_is_closed_as_failed(
         usage: MemoryUsageStore, reconciler: Reconciler, ledger: SqliteLedgerStore) -> None:
-    ledger.create_accounts([Account("funding", AccountKind.FUNDING, "USD", "platform"),
-                            Account("budget:acme", AccountKind.BUDGET, "USD", "acme",
-                                    debits_must_not_exceed_credits=True),
-                            Account("revenue:USD", AccountKind.PLATFORM_REVENUE, "USD",
-                                    "platform")])
-    assert ledger.submit([
-        Transfer("topup", "funding", "budget:acme", 10**9),
-        Transfer("hold-3", "budget:acme", "revenue:USD", 40_000_000,
-                 flags=TransferFlags.PENDING, timeout_s=3600),
-        Transfer("hold-4", "budget:acme", "revenue:USD", 40_000_000,
-                 flags=TransferFlags.PENDING, timeout_s=3600)]) == ["ok", "ok", "ok"]
+    _budget_with_holds(ledger, {"hold-3": 40_000_000, "hold-4": 40_000_000})
     usage.add(record(1, upstream_id="req_1", output_tokens=110))
     # crashed before the upstream call: no provider row, long before the export ends
     usage.add(record(3, T0 + dt.timedelta(seconds=5), status="pending", reservation_id="hold-3"))
