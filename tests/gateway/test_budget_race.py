@@ -4,20 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import openai
-import psycopg
 import pytest
 from gateway_procs import GatewayProcess, run_cli, run_cli_any, tenant_and_key
 
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import default_pricer
 from ciyuan.sim.process import SimProcess
+from pg_database import fresh_pg_database
 
 CALLS = 64
 MAX_TOKENS = 200
@@ -81,19 +79,8 @@ def test_sqlite_one_worker(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def pg_url() -> Iterator[str]:
-    base = os.environ.get("CIYUAN_TEST_PG")
-    if not base:
-        pytest.skip("set CIYUAN_TEST_PG=postgresql://postgres@127.0.0.1:5432/test to run the "
-                    "PostgreSQL budget race")
-    name = f"ciyuan_race_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = base.rpartition("/")
-    try:
-        yield f"{head}/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database("ciyuan_race", "the PostgreSQL budget race") as url:
+        yield url
 
 
 def test_postgres_two_workers(pg_url: str) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 from test_release import CALLS, CONFIG, _record
@@ -20,6 +17,7 @@ from ciyuan.admin.directory import Directory
 from ciyuan.cli.main import cli
 from ciyuan.store.identity import open_identity_store
 from ciyuan.store.usage import open_usage_store
+from pg_database import fresh_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,18 +25,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/release.db"
         return
-    base = os.environ.get("CIYUAN_TEST_PG")
-    if not base:
-        pytest.skip("set CIYUAN_TEST_PG=postgresql://postgres@127.0.0.1:5432/test to publish "
-                    "a release from PostgreSQL")
-    name = f"ciyuan_release_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database("ciyuan_release", "a release published from PostgreSQL") as url:
+        yield url
 
 
 def test_report_reads_the_store(db_url: str, tmp_path: Path) -> None:
