@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from ciyuan.quality.errors import UnknownScorerError
 
-__all__ = ["REGISTRY", "Score", "Scorer", "get_scorer", "register", "safe_score"]
+__all__ = ["REGISTRY", "Score", "Scorer", "get_scorer", "load_builtin_scorers", "register",
+           "safe_score"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def register(name: str) -> Callable[[Callable[..., Scorer]], Callable[..., Score
 
 def get_scorer(name: str, **options: Any) -> Scorer:
     """The scorer called ``name`` with ``options``."""
-    _load_builtins()
+    load_builtin_scorers()
     try:
         factory = REGISTRY[name]
     except KeyError:
@@ -69,5 +70,6 @@ def safe_score(scorer: Scorer, answer: str, reference: Any) -> Score:
         return Score(scorer.name, 0.0, False, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _load_builtins() -> None:
+def load_builtin_scorers() -> None:
+    """Register the scorers ciyuan ships (their modules register themselves on import)."""
     from ciyuan.quality import code, structured, text  # noqa: F401 - they register themselves
