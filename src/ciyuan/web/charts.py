@@ -1,46 +1,73 @@
 """Server-side SVG charts: standalone, accessible, no script, readable when printed.
 
-Every drawn data mark carries ``class="mark"`` and ``data-value`` so that tests (and
-screen readers, through the ``<title>`` of each mark) can read the data back.
+Each chart is one ``<svg>`` string with a ``<title>`` (read by screen readers), its unit
+under the title, round tick values, and a legend when there is more than one series. Every
+drawn data mark carries ``class="mark"`` and ``data-value`` so that tests (and a reader
+hovering a point, through the mark's own ``<title>``) can read the data back. Every text
+that comes from data is escaped. An empty chart says "no data" instead of failing.
+
+The dashboard's ``static/dashboard.js`` draws the same charts in the browser; keep the two
+alike.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
-__all__ = ["PALETTE", "bar_chart", "line_chart", "nice_ticks"]
+__all__ = ["PALETTE", "bar_chart", "format_number", "line_chart", "nice_ticks"]
 
 #: Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-           "#000000")
-_FONT = 'font-family="system-ui, sans-serif"'
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+#: Most ticks on the y axis (a bound on the loop in nice_ticks, too).
+MAX_TICKS = 12
+_FONT = 'font-family="system-ui, -apple-system, \'Segoe UI\', sans-serif"'
+_MUTED = "#5b6475"
+_GRID = "#e4e8ef"
+_CHAR_W = 7  # average width of a 12 px character, for laying out labels
 
 
-def _fmt(value: float) -> str:
-    if value == int(value) and abs(value) >= 1:
+def format_number(value: float) -> str:
+    """A value as a reader sees it: thousands separators, at most four significant decimals."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
-    if abs(value) >= 100:
+    if abs(value) >= 1000:
         return f"{value:,.1f}"
-    return f"{value:,.4g}"
+    return f"{value:.4g}"
+
+
+def _tick_label(value: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return format_number(value)
+
+
+def _data_value(value: float) -> str:
+    return str(int(value)) if value == int(value) and abs(value) < 1e15 else repr(float(value))
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering ``low``..``high``."""
-    if high <= low:
-        high = low + 1
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks, value = [], start
-    while value <= high + step * 0.5:
-        ticks.append(round(value, 10))
-        value += step
-        if ticks[-1] >= high:
-            break
-    return ticks
+    """Round tick values (steps of 1, 2, 2.5 or 5 × 10ⁿ) from at most ``low`` to at least
+    ``high``, about ``count`` of them."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"ticks need finite bounds, not {low!r}..{high!r}")
+    if high < low:
+        low, high = high, low
+    if high == low == 0:
+        high = 1.0
+    elif high == low:  # one value: an axis one order of magnitude around it
+        pad = 10.0 ** math.floor(math.log10(abs(low)))
+        low, high = low - pad, high + pad
+    raw = (high - low) / max(1, count)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * 0.999)
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    places = max(0, 1 - math.floor(math.log10(step)))
+    return [round(i * step, places) for i in range(first, min(last, first + MAX_TICKS) + 1)]
 
 
 def _frame(title: str, unit: str, width: int, height: int, body: str) -> str:
@@ -48,47 +75,67 @@ def _frame(title: str, unit: str, width: int, height: int, body: str) -> str:
             f'width="100%" style="max-width:{width}px" role="img" aria-label="{escape(title)}">'
             f"<title>{escape(title)}</title>"
             f'<text x="8" y="20" {_FONT} font-size="15" font-weight="600">{escape(title)}</text>'
-            f'<text x="8" y="38" {_FONT} font-size="12" fill="#5b6475">{escape(unit)}</text>'
+            f'<text x="8" y="38" {_FONT} font-size="12" fill="{_MUTED}">{escape(unit)}</text>'
             f"{body}</svg>")
 
 
 def _empty(title: str, unit: str, width: int, height: int) -> str:
     return _frame(title, unit, width, height,
-                  f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" {_FONT} '
-                  f'font-size="14" fill="#5b6475">no data</text>')
+                  f'<text class="empty" x="{width // 2}" y="{height // 2 + 10}" '
+                  f'text-anchor="middle" {_FONT} font-size="14" fill="{_MUTED}">no data</text>')
+
+
+def _legend(names: Sequence[str], x: float, y: float) -> str:
+    parts = []
+    for s, name in enumerate(names):
+        colour = PALETTE[s % len(PALETTE)]
+        parts.append(f'<rect x="{x:.0f}" y="{y - 6:.0f}" width="14" height="4" fill="{colour}"/>'
+                     f'<text x="{x + 19:.0f}" y="{y:.0f}" {_FONT} font-size="12">'
+                     f"{escape(name)}</text>")
+        x += 19 + _CHAR_W * len(name) + 22
+    return "".join(parts)
+
+
+def _y_axis(ticks: Sequence[float], y: Callable[[float], float], left: int, right: int) -> str:
+    return "".join(
+        f'<line x1="{left}" x2="{right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="{_GRID}"/>'
+        f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" {_FONT} font-size="11" '
+        f'fill="{_MUTED}">{_tick_label(t)}</text>' for t in ticks)
 
 
 def line_chart(title: str, unit: str, x_labels: Sequence[str],
-               series: Sequence[tuple[str, Sequence[float | None]]], *, width: int = 560,
-               height: int = 300) -> str:
-    """Lines over shared x labels; ``None`` leaves a gap."""
-    values = [v for _, points in series for v in points if v is not None]
+               series: Sequence[tuple[str, Sequence[float | None]]], *, width: int = 640,
+               height: int = 320) -> str:
+    """One line per series over shared x labels; ``None`` (or a non-finite value) leaves a
+    gap. Each point is a mark."""
+    clean = [(name, [v if v is not None and math.isfinite(v) else None
+                     for v in list(points)[:len(x_labels)]]) for name, points in series]
+    values = [v for _, points in clean for v in points if v is not None]
     if not x_labels or not values:
         return _empty(title, unit, width, height)
-    left, right, top, bottom = 70, 16, 56, 46 + (18 if len(series) > 1 else 0)
-    ticks = nice_ticks(min(0.0, min(values)) if min(values) >= 0 and max(values) > 0
-                       and min(values) < max(values) * 0.5 else min(values), max(values))
-    low, high = ticks[0], ticks[-1] if ticks[-1] > ticks[0] else ticks[0] + 1
+    low, high = min(values), max(values)
+    if 0 <= low <= high * 0.5:
+        low = 0.0  # near zero anyway: start the axis at zero rather than mislead
+    ticks = nice_ticks(low, high)
+    left, right, top = 78, 18, 54
+    bottom = 40 + (24 if len(clean) > 1 else 0)
     plot_w, plot_h = width - left - right, height - top - bottom
-    n = len(x_labels)
+    n, y_low, y_high = len(x_labels), ticks[0], ticks[-1]
 
     def x(i: int) -> float:
-        return left + (plot_w * (i + 0.5) / n)
+        return left + plot_w * (i + 0.5) / n
 
     def y(v: float) -> float:
-        return top + plot_h * (1 - (v - low) / (high - low))
+        return top + plot_h * (1 - (v - y_low) / (y_high - y_low))
 
-    parts = []
-    for t in ticks:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-                     f'stroke="#e4e8ef"/><text x="{left - 6}" y="{y(t) + 4:.1f}" '
-                     f'text-anchor="end" {_FONT} font-size="11">{_fmt(t)}</text>')
-    every = max(1, math.ceil(n / 8))
-    for i, label in enumerate(x_labels):
-        if i % every == 0:
-            parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                         f'{_FONT} font-size="11">{escape(label)}</text>')
-    for s, (name, points) in enumerate(series):
+    parts = [_y_axis(ticks, y, left, width - right),
+             f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
+             f'stroke="{_MUTED}"/>']
+    every = max(1, math.ceil(n * 70 / plot_w))  # a label per 70 px at most
+    parts += [f'<text x="{x(i):.1f}" y="{top + plot_h + 17}" text-anchor="middle" {_FONT} '
+              f'font-size="11" fill="{_MUTED}">{escape(label)}</text>'
+              for i, label in enumerate(x_labels) if i % every == 0]
+    for s, (name, points) in enumerate(clean):
         colour = PALETTE[s % len(PALETTE)]
         path, pen = [], "M"
         for i, v in enumerate(points):
@@ -98,39 +145,41 @@ def line_chart(title: str, unit: str, x_labels: Sequence[str],
             path.append(f"{pen}{x(i):.1f},{y(v):.1f}")
             pen = "L"
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" '
-                     f'stroke-width="2"/>')
-        for i, v in enumerate(points):
-            if v is not None:
-                parts.append(f'<circle class="mark" data-value="{v}" cx="{x(i):.1f}" '
-                             f'cy="{y(v):.1f}" r="3.5" fill="{colour}"><title>'
-                             f"{escape(name)}, {escape(x_labels[i])}: {_fmt(v)}</title></circle>")
-        if len(series) > 1:
-            lx = left + s * 150
-            parts.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="4" '
-                         f'fill="{colour}"/><text x="{lx + 16}" y="{height - 11}" {_FONT} '
-                         f'font-size="12">{escape(name)}</text>')
+                     f'stroke-width="2.5" stroke-linejoin="round"/>')
+        parts += [f'<circle class="mark" data-value="{_data_value(v)}" cx="{x(i):.1f}" '
+                  f'cy="{y(v):.1f}" r="4" fill="{colour}"><title>{escape(name)}, '
+                  f"{escape(x_labels[i])}: {format_number(v)}</title></circle>"
+                  for i, v in enumerate(points) if v is not None]
+    if len(clean) > 1:
+        parts.append(_legend([name for name, _ in clean], left, height - 10))
     return _frame(title, unit, width, height, "".join(parts))
 
 
-def bar_chart(title: str, unit: str, bars: Sequence[tuple[str, float]], *, width: int = 560,
+def bar_chart(title: str, unit: str, bars: Sequence[tuple[str, float]], *, width: int = 640,
               bar_height: int = 22) -> str:
-    """Horizontal bars in the order given, each labelled with its value."""
+    """Horizontal bars in the order given, each labelled with its value (a negative or
+    non-finite value draws no bar, only its label). Each bar is a mark."""
     if not bars:
-        return _empty(title, unit, width, 120)
-    top, label_w, value_w = 52, 150, 90
-    height = top + len(bars) * (bar_height + 6) + 12
-    peak = max(max(v for _, v in bars), 0.0) or 1.0
-    plot_w = width - label_w - value_w
+        return _empty(title, unit, width, 140)
+    gap, top = 6, 52
+    height = top + len(bars) * (bar_height + gap) + 10
+    shown = [(label if len(label) <= 26 else label[:25] + "…", value) for label, value in bars]
+    label_w = min(200, 12 + _CHAR_W * max(len(label) for label, _ in shown))
+    value_w = 14 + _CHAR_W * max(len(format_number(v)) for _, v in bars)
+    finite = [v for _, v in bars if math.isfinite(v)]
+    peak = max([*finite, 0.0]) or 1.0
+    plot_w = width - label_w - value_w - 8
     parts = []
-    for i, (label, value) in enumerate(bars):
-        y = top + i * (bar_height + 6)
-        w = max(0.0, value) / peak * plot_w
-        short = label if len(label) <= 22 else label[:21] + "…"
+    for i, ((label, value), (short, _)) in enumerate(zip(bars, shown, strict=True)):
+        top_y = top + i * (bar_height + gap)
+        text_y = top_y + bar_height * 0.7
+        w = max(0.0, value) / peak * plot_w if math.isfinite(value) else 0.0
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" {_FONT} '
+            f'<text x="{label_w - 6}" y="{text_y:.1f}" text-anchor="end" {_FONT} '
             f'font-size="12">{escape(short)}</text>'
-            f'<rect class="mark" data-value="{value}" x="{label_w}" y="{y}" width="{w:.1f}" '
-            f'height="{bar_height}" fill="{PALETTE[0]}"><title>{escape(label)}: {_fmt(value)}'
-            f'</title></rect><text x="{label_w + w + 6:.1f}" y="{y + bar_height * 0.7:.1f}" '
-            f'{_FONT} font-size="12">{_fmt(value)}</text>')
+            f'<rect class="mark" data-value="{_data_value(value) if math.isfinite(value) else ""}"'
+            f' x="{label_w}" y="{top_y}" width="{w:.1f}" height="{bar_height}" '
+            f'fill="{PALETTE[0]}"><title>{escape(label)}: {format_number(value)}</title></rect>'
+            f'<text x="{label_w + w + 6:.1f}" y="{text_y:.1f}" {_FONT} font-size="12">'
+            f"{format_number(value)}</text>")
     return _frame(title, unit, width, height, "".join(parts))
