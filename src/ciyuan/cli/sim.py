@@ -11,6 +11,7 @@ from ciyuan.cli.context import App, handle_errors, pass_app
 from ciyuan.sim.config import FAULT_KINDS, FaultKind, SimConfig
 from ciyuan.sim.errors import SimConfigError
 from ciyuan.sim.export import write_export
+from ciyuan.sim.skill import load_skills
 
 __all__ = ["DEFAULT_PORT", "sim_provider_command"]
 
@@ -60,12 +61,21 @@ def _faults(raw: str) -> tuple[FaultKind, ...]:
               help="Models to serve (comma list; sim-* or catalog names). Default: all sim-*.")
 @click.option("--answer-tokens", "answer_raw", default="16-320", show_default=True,
               help="Length range MIN-MAX of answers, in tokens, when max_tokens allows.")
+@click.option("--skills", "skills_path", type=click.Path(exists=True, dir_okay=False,
+                                                          path_type=Path),
+              help='Accuracy per model and task class on evaluation items, JSON: '
+                   '{"gpt-4o": {"math": 0.9, "default": 0.8}} (over built-in defaults).')
+@click.option("--answer-key", "answer_key", type=click.Path(exists=True, dir_okay=False,
+                                                            path_type=Path),
+              help="Hidden answer key of an evaluation suite (JSONL); default: the built-in "
+                   "suite's.")
 @click.pass_context
 @handle_errors
 def sim_provider_command(ctx: click.Context, host: str, port: int, seed: int,
                          log_path: Path | None, ttft_ms: float, tokens_per_s: float,
                          fault_rate: float, faults_raw: str, models_raw: tuple[str, ...],
-                         answer_raw: str) -> None:
+                         answer_raw: str, skills_path: Path | None,
+                         answer_key: Path | None) -> None:
     """Run the simulated OpenAI- and Anthropic-compatible provider (the upstream of demos,
     tests and benchmarks). Prints "listening on http://HOST:PORT" once it accepts calls.
 
@@ -78,7 +88,8 @@ def sim_provider_command(ctx: click.Context, host: str, port: int, seed: int,
     config = SimConfig(seed=seed, ttft_ms=ttft_ms, tokens_per_s=tokens_per_s,
                        fault_rate=fault_rate, faults=_faults(faults_raw),
                        models=_split(models_raw), log_path=log_path,
-                       answer_tokens=_answer_tokens(answer_raw))
+                       answer_tokens=_answer_tokens(answer_raw),
+                       skills=load_skills(skills_path), answer_key=answer_key)
     app = ctx.find_object(App) or App()
     serve(config, host=host, port=port, measurer=app.measurer)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -90,6 +91,9 @@ class SimConfig:
     models: tuple[str, ...] = ()  # empty = the built-in sim models
     log_path: Path | None = None
     answer_tokens: tuple[int, int] = (ANSWER_TOKENS_MIN, ANSWER_TOKENS_MAX)
+    #: accuracy per model and task class on evaluation items (ciyuan.sim.skill)
+    skills: Mapping[str, Mapping[str, float]] | None = None
+    answer_key: Path | None = None  # None = the built-in suite's key
 
     def __post_init__(self) -> None:
         _check_number("--ttft-ms", self.ttft_ms, 0, 600_000)

@@ -26,6 +26,7 @@ from ciyuan.sim.generate import compose_answer, draw, reasoning_tokens
 from ciyuan.sim.models import SimModel
 from ciyuan.sim.phrases import OPENERS
 from ciyuan.sim.request import ChatRequest
+from ciyuan.sim.skill import DEFAULT_SKILLS, AnswerKey, Skills
 from ciyuan.sim.tools import ToolCallPlan, choose_tool, sample_arguments
 
 __all__ = ["REPLY_MEMO_ENTRIES", "Reply", "Simulator", "Usage"]
@@ -86,6 +87,10 @@ class Simulator:
         self.faults = FaultPlan(config)
         self._piece_counts: dict[str, dict[str, int]] = {}
         self._memo: dict[tuple[str, str, int | None], Reply] = {}
+        key = (AnswerKey.load(config.answer_key) if config.answer_key is not None
+               else AnswerKey.builtin())
+        self.skills = Skills(key, config.skills if config.skills is not None
+                             else DEFAULT_SKILLS, config.seed)
 
     def warm(self) -> None:
         """Load every served model's vocabulary and chat format (the first call is slow)."""
@@ -146,6 +151,11 @@ class Simulator:
             if call_tokens <= room:
                 usage = Usage(prompt, 0, 0, reasoning + call_tokens, reasoning)
                 return Reply("", call, "tool_calls", usage)
+        graded = self.skills.answer(model.name, request.last_text) \
+            if request.last_role == "user" else None
+        if graded is not None and count(graded) <= room:  # an evaluation item: right or
+            usage = Usage(prompt, 0, 0, reasoning + count(graded), reasoning)  # wrong by skill
+            return Reply(graded, None, "stop", usage)
         opener = OPENERS[request.language] if request.last_role == "tool" else ""
         text, tokens, cut = self._answer(model, request.content_key, request.language, room,
                                          opener)
