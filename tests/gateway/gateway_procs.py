@@ -1,30 +1,15 @@
-"""Real processes for end-to-end tests: the sim-provider and the gateway on loopback."""
+"""Real processes for end-to-end tests: the gateway on loopback, and CLI helpers."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
-from collections.abc import Sequence
 
 from click.testing import CliRunner
 
 from ciyuan.cli.main import cli
-from ciyuan.sim.process import SimProcess
+from ciyuan.gateway.process import GatewayProcess
 
-
-class GatewayProcess(SimProcess):
-    """``ciyuan --db URL serve --port 0 ...`` as a child process (stopped by pid)."""
-
-    def __init__(self, db_url: str, args: Sequence[str] = ()) -> None:
-        super().__init__(list(args))
-        self.db_url = db_url
-
-    def launch(self) -> None:
-        command = [sys.executable, "-m", "ciyuan", "--db", self.db_url, "serve", *self.args]
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors)
+__all__ = ["GatewayProcess", "run_cli", "run_cli_any", "tenant_and_key"]
 
 
 def run_cli_any(db_url: str, *args: str) -> object:

@@ -9,6 +9,7 @@ from ciyuan.cli.budgets import budgets_group
 from ciyuan.cli.context import App
 from ciyuan.cli.count import count_command
 from ciyuan.cli.demo import demo_command
+from ciyuan.cli.evaluate import eval_group, quality_command
 from ciyuan.cli.identity import keys_group, tenants_group
 from ciyuan.cli.invoice import invoice_command
 from ciyuan.cli.ledger import ledger_group
@@ -55,6 +56,8 @@ cli.add_command(usage_command)
 cli.add_command(invoice_command)
 cli.add_command(reconcile_command)
 cli.add_command(report_command)
+cli.add_command(eval_group)
+cli.add_command(quality_command)
 cli.add_command(budgets_group)
 cli.add_command(ledger_group)
 

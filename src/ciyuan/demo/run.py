@@ -28,6 +28,7 @@ from typing import Any
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER
 from ciyuan.demo.scenario import AGENTS, TENANTS, Call, config_toml, schedule
+from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
 
 __all__ = ["DemoOptions", "DemoResult", "run_demo"]
@@ -66,20 +67,6 @@ def _ciyuan(out: Path, *args: str) -> Any:
     if done.returncode != 0:
         raise RuntimeError(f"`ciyuan {' '.join(args)}` failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout) if "--json" in args else done.stdout
-
-
-class _Gateway(SimProcess):
-    def __init__(self, out: Path, args: Sequence[str]) -> None:
-        super().__init__(list(args))
-        self.out = out
-
-    def launch(self) -> None:
-        import tempfile
-
-        command = [sys.executable, "-m", "ciyuan", "--db", f"sqlite:///{self.out / 'ciyuan.db'}",
-                   "--config", str(self.out / "ciyuan.toml"), "serve", *self.args]
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors)
 
 
 def _fresh(out: Path) -> None:
@@ -204,7 +191,8 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
     sim = SimProcess(["--seed", str(options.seed), "--log", str(out / "sim.log"),
                       "--fault-rate", FAULT_RATE, "--faults", "429,500",
                       "--models", "gpt-4o,gpt-4o-mini,qwen-plus,deepseek-chat"])
-    gateway = _Gateway(out, ["--port", "0", "--simulated-time"])
+    gateway = GatewayProcess(f"sqlite:///{out / 'ciyuan.db'}", ["--port", "0", "--simulated-time"],
+                             config=out / "ciyuan.toml")
     try:
         gateway.args += ["--upstream", f"sim={sim.start()}"]
         url = gateway.start()

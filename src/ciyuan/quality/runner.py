@@ -1,0 +1,144 @@
+"""Running a suite against a model through the gateway, resumably.
+
+Every item is one chat call through the ciyuan gateway (so it is authenticated, held against
+budgets, metered and billed like any call, with purpose ``evaluation`` and the item id as its
+task), scored by the item's scorer, and appended to a results file, one JSON line per item,
+as soon as it is scored. A run that is interrupted and started again skips the items already
+scored (those whose scorer failed, or whose call failed, are tried again).
+
+Results live in ``OUT/<suite>-<version>/<model>.jsonl``; ``ciyuan quality`` reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ciyuan.quality.scorers import get_scorer, safe_score
+from ciyuan.quality.suites import Item, Suite
+
+__all__ = ["MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items", "results_path",
+           "run_eval"]
+
+#: Calls in flight at most (``--concurrency`` is checked against it).
+MAX_CONCURRENCY = 64
+#: Output tokens an answer may take.
+ANSWER_MAX_TOKENS = 1024
+#: Seconds one call may take before it counts as failed (it is tried again on resume).
+CALL_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    model: str
+    base_url: str  # the gateway's /v1 base URL
+    api_key: str
+    out: Path
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    path: Path
+    scored: int  # this run
+    skipped: int  # already scored by an earlier run
+    failed_calls: int
+    scorer_errors: int
+
+
+def results_path(out: Path, suite: Suite, model: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in model)
+    return out / f"{suite.name}-{suite.version}" / f"{safe}.jsonl"
+
+
+def done_items(path: Path) -> set[str]:
+    """Items a results file holds a score for (not a failed call, not a scorer error)."""
+    if not path.exists():
+        return set()
+    done = set()
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by an interruption
+        if not row.get("call_error") and not row.get("error"):
+            done.add(row["item"])
+    return done
+
+
+async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
+               tick: Callable[[str], None]) -> tuple[int, int, int]:
+    import openai
+
+    gate = asyncio.Semaphore(options.concurrency)
+    counts = {"scored": 0, "calls": 0, "errors": 0}
+    client = openai.AsyncOpenAI(base_url=options.base_url, api_key=options.api_key,
+                                max_retries=2, timeout=CALL_TIMEOUT_S)
+
+    async def one(item: Item, sink: Any) -> None:
+        row: dict[str, Any] = {"item": item.id, "task": item.task, "language": item.language,
+                               "model": options.model, "scorer": item.scorer}
+        async with gate:
+            try:
+                raw = await client.chat.completions.with_raw_response.create(
+                    model=options.model, max_tokens=ANSWER_MAX_TOKENS,
+                    messages=[{"role": "user", "content": item.prompt}],
+                    extra_headers={"x-ciyuan-purpose": "evaluation", "x-ciyuan-task": item.id})
+                response = raw.parse()
+                answer = response.choices[0].message.content or ""
+                row["usage_record"] = raw.headers.get("x-ciyuan-usage-record", "")
+                if response.usage is not None:
+                    row["tokens"] = response.usage.prompt_tokens + \
+                        response.usage.completion_tokens
+            except openai.APIError as exc:
+                row["call_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        if "call_error" in row:
+            counts["calls"] += 1
+        else:
+            scorer = get_scorer(item.scorer, **item.options)
+            score = await asyncio.to_thread(safe_score, scorer, answer, item.reference)
+            row.update(value=score.value, passed=score.passed, detail=score.detail,
+                       error=score.error)
+            counts["scored"] += 1
+            counts["errors"] += bool(score.error)
+        sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sink.flush()  # a kill loses at most the calls in flight
+        tick(item.id)
+
+    try:
+        with path.open("a", encoding="utf-8") as sink:
+            await asyncio.gather(*(one(item, sink) for item in todo))
+    finally:
+        await client.close()
+    return counts["scored"], counts["calls"], counts["errors"]
+
+
+def run_eval(suite: Suite, options: EvalOptions,
+             progress: Callable[[int, int], None] = lambda done, total: None) -> RunSummary:
+    """Score every item of ``suite`` not scored yet; results appended to the results file."""
+    if not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        from ciyuan.quality.errors import QualityError
+
+        raise QualityError(f"--concurrency must be 1..{MAX_CONCURRENCY}", field="concurrency")
+    path = results_path(options.out, suite, options.model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = done_items(path)
+    if path.exists() and path.stat().st_size:
+        with path.open("rb+") as handle:  # a line torn by a kill stays a line of its own
+            handle.seek(-1, 2)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
+    todo = [i for i in suite.items if i.id not in done]
+    finished = 0
+
+    def tick(_: str) -> None:
+        nonlocal finished
+        finished += 1
+        progress(finished, len(todo))
+
+    scored, failed, errors = asyncio.run(_run(suite, options, todo, path, tick))
+    return RunSummary(path, scored, len(suite.items) - len(todo), failed, errors)
