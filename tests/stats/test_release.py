@@ -218,3 +218,36 @@ def test_a_late_event_produces_an_r_flagged_revision(tmp_path: Path) -> None:
     assert (tmp_path / "2026-09" / "release.r0.json").exists()
     third = _publish(tmp_path, [*CALLS, late])  # nothing new: same revision, flags kept
     assert third["revision"] == 1 and third["headline"]["standard_tokens"]["flag"] == "R"  # type: ignore[index]
+
+
+def test_quality_adds_price_performance_and_an_adjusted_index(tmp_path: Path) -> None:
+    results = tmp_path / "eval" / "builtin-1"
+    results.mkdir(parents=True)
+    rows = [{"model": "stat-a", "task": "math", "item": f"i{i}", "value": 1.0 if i < 8 else 0.0,
+             "passed": i < 8} for i in range(10)]  # stat-a: 0.8
+    rows += [{"model": "stat-b", "task": "math", "item": f"i{i}", "value": 1.0 if i < 4 else 0.0,
+              "passed": i < 4} for i in range(10)]  # stat-b: 0.4
+    (results / "all.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    _write(tmp_path / "partitions", CALLS)
+    release = publish(month="2026-09", out=tmp_path, base="2026-08",
+                      pricer=pricer_from_config(CONFIG), catalog=load_catalog(CONFIG), now=NOW,
+                      quality_results=tmp_path / "eval").release
+    table = release["tables"]["price_performance"]
+    by_model = {r[0]: dict(zip(table["columns"], r, strict=True)) for r in table["rows"]}
+    # September list prices: stat-a 1.5 in / 6.0 out, stat-b 0.4 / 1.2 per million
+    assert by_model["stat-a"]["workload_usd_per_million"] == pytest.approx(0.75 * 1.5 + 0.25 * 6)
+    assert by_model["stat-b"]["workload_usd_per_million"] == pytest.approx(0.75 * 0.4 + 0.25 * 1.2)
+    assert by_model["stat-a"]["quality"] == 0.8 and by_model["stat-b"]["quality"] == 0.4
+    assert by_model["stat-b"]["quality_per_usd"] == pytest.approx(0.4 / 0.6, abs=1e-4)
+    assert table["rows"][0][0] == "stat-b"  # cheaper per unit of quality ranks first
+    # price per unit of quality: each cell's price divided by its model's quality; the
+    # relatives stay, the expenditure weights move towards the lower-quality model's cells
+    quality = {"stat-a": 0.8, "stat-b": 0.4}
+
+    def per_quality(month: str) -> dict[tuple[str, str], tuple[float, float]]:
+        return {k: (p / quality[k[0]], q) for k, (p, q) in _cells(month).items()}
+
+    adjusted = release["headline"]["quality_adjusted_price_index_tornqvist"]["value"]
+    assert adjusted == pytest.approx(
+        100 * _tornqvist(per_quality("2026-08"), per_quality("2026-09")), abs=1e-4)
+    assert "quality_adjusted_price_index" in release["tables"]

@@ -3,7 +3,6 @@ the quality index off the results."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from rich.table import Table
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.quality.builtin import DATA
 from ciyuan.quality.index import Result, quality_index
-from ciyuan.quality.runner import EvalOptions, run_eval
+from ciyuan.quality.runner import EvalOptions, read_results, run_eval
 from ciyuan.quality.suites import load_suite
 
 __all__ = ["eval_group", "quality_command"]
@@ -81,19 +80,6 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
                           f"errors → {s['results']}")
 
 
-def _results(folder: Path) -> list[dict[str, Any]]:
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(folder.glob("*/*.jsonl")):
-        for line in path.read_text("utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if not row.get("call_error"):
-                rows[(row["model"], row["item"])] = row  # the latest score of an item
-    return list(rows.values())
-
-
 def _costs(app: App, rows: list[dict[str, Any]]) -> dict[str, int]:
     """charge_nano of each usage record the results name, from the usage store."""
     from ciyuan.store.usage import open_usage_store
@@ -122,7 +108,7 @@ def _costs(app: App, rows: list[dict[str, Any]]) -> dict[str, int]:
 def quality_command(app: App, results: Path, models: tuple[str, ...], as_json: bool) -> None:
     """The quality index of the evaluated models: accuracy per task class and overall with
     95 % bootstrap intervals, scorer errors, and cost of pass (from the metered calls)."""
-    rows = [r for r in _results(results) if not models or r["model"] in models]
+    rows = [r for r in read_results(results) if not models or r["model"] in models]
     costs = _costs(app, rows)
     index = quality_index(Result(r["model"], r["task"], r["item"], float(r["value"]),
                                  bool(r["passed"]), bool(r.get("error")),

@@ -33,12 +33,15 @@ __all__ = ["report_command"]
               help="Read the partitions as they are instead of exporting from the database.")
 @click.option("--final", is_flag=True,
               help="Publish as final (flag A) even inside the grace period for late events.")
+@click.option("--quality-results", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Results of `ciyuan eval run`: adds price-performance and the "
+                   "quality-adjusted price index.")
 @click.option("--json", "as_json", is_flag=True, help="Print the release headline as JSON.")
 @pass_app
 @handle_errors
 def report_command(app: App, month: str, out: Path, base: str | None,
                    partitions: Path | None, no_export: bool, final: bool,
-                   as_json: bool) -> None:
+                   quality_results: Path | None, as_json: bool) -> None:
     """Publish the statistical release of a month: volumes in native and standard tokens,
     growth, unit prices, the chained Törnqvist/Fisher price index, productive share, energy,
     with status flags (P, A, R) and a change log on revision.
@@ -67,7 +70,8 @@ def report_command(app: App, month: str, out: Path, base: str | None,
             month=month, out=out, pricer=app_pricer(app), catalog=app.catalog,
             db_url=None if no_export else settings.db_url, base=base, partitions=partitions,
             final=final, grace=invoice_settings(settings.section("invoice")).grace,
-            deployments=load_deployments(settings.config), progress=tick)
+            deployments=load_deployments(settings.config), quality_results=quality_results,
+            progress=tick)
     release = publication.release
     if as_json:
         emit_json({"month": month, "revision": release["revision"],

@@ -21,8 +21,8 @@ from typing import Any
 from ciyuan.quality.scorers import get_scorer, safe_score
 from ciyuan.quality.suites import Item, Suite
 
-__all__ = ["MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items", "results_path",
-           "run_eval"]
+__all__ = ["MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items", "read_results",
+           "results_path", "run_eval"]
 
 #: Calls in flight at most (``--concurrency`` is checked against it).
 MAX_CONCURRENCY = 64
@@ -142,3 +142,18 @@ def run_eval(suite: Suite, options: EvalOptions,
 
     scored, failed, errors = asyncio.run(_run(suite, options, todo, path, tick))
     return RunSummary(path, scored, len(suite.items) - len(todo), failed, errors)
+
+
+def read_results(folder: Path) -> list[dict[str, Any]]:
+    """Every scored result under ``folder`` (the latest score of each model × item; failed
+    calls and torn lines left out)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(folder.glob("*/*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and not row.get("call_error") and "value" in row:
+                rows[(row["model"], row["item"])] = row
+    return list(rows.values())

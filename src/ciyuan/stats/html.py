@@ -32,10 +32,13 @@ def _charts(release: dict[str, Any]) -> list[str]:
     series = release["series"]
     months = series["months"]
     tables = release["tables"]
+    index_lines = [("Törnqvist", series["price_index_tornqvist"]),
+                   ("Fisher", series["price_index_fisher"])]
+    if any(v is not None for v in series.get("quality_adjusted_price_index_tornqvist", [])):
+        index_lines.append(("Törnqvist, quality-adjusted",
+                            series["quality_adjusted_price_index_tornqvist"]))
     charts = [
-        line_chart("Chained price index (base = 100)", "index points", months,
-                   [("Törnqvist", series["price_index_tornqvist"]),
-                    ("Fisher", series["price_index_fisher"])]),
+        line_chart("Chained price index (base = 100)", "index points", months, index_lines),
         line_chart("Standard tokens per month", "standard tokens (o200k_base)", months,
                    [("standard tokens", [float(v) for v in series["standard_tokens"]])]),
     ]
@@ -46,6 +49,13 @@ def _charts(release: dict[str, Any]) -> list[str]:
         at = table["columns"].index(column)
         charts.append(bar_chart(f"{table['title']}, {release['month']}", "standard tokens",
                                 [(str(r[0]), float(r[at])) for r in table["rows"]]))
+    if "price_performance" in tables:
+        table = tables["price_performance"]
+        at = table["columns"].index("quality_per_usd")
+        charts.append(bar_chart("Quality per dollar of the standard workload",
+                                "quality index ÷ USD per million tokens",
+                                [(str(r[0]), float(r[at])) for r in table["rows"]
+                                 if r[at] is not None]))
     return charts
 
 

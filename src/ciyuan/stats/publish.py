@@ -65,7 +65,7 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
             partitions: Path | None = None, final: bool = False,
             grace: dt.timedelta = dt.timedelta(days=3),
             deployments: Sequence[Deployment] = (), now: dt.datetime | None = None,
-            threads: int | None = None,
+            threads: int | None = None, quality_results: Path | None = None,
             progress: Callable[[str, int], None] | None = None) -> Publication:
     """Publish ``month`` into ``out``; with ``db_url`` the months are exported first."""
     root = partitions or out / "partitions"
@@ -85,7 +85,8 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
         options = ReleaseOptions(month=month, final=final, grace=grace,
                                  now=now or dt.datetime.now(dt.UTC),
                                  deployments=tuple(deployments),
-                                 source=_source(db_url, root))
+                                 source=_source(db_url, root),
+                                 quality=_quality(quality_results))
         release = build_release(cube, pricer, options)
     finally:
         cube.close()
@@ -93,6 +94,19 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
     changes = apply_revision(release, previous) if previous is not None else []
     directory = write_release(out, release, changes, previous)
     return Publication(release, changes, directory, exported)
+
+
+def _quality(folder: Path | None) -> dict[str, tuple[float, float, float]] | None:
+    """Each evaluated model's quality index (mean, 95 % low, high) from eval results."""
+    if folder is None:
+        return None
+    from ciyuan.quality.index import Result, quality_index
+    from ciyuan.quality.runner import read_results
+
+    index = quality_index(Result(r["model"], r["task"], r["item"], float(r["value"]),
+                                 bool(r["passed"]), bool(r.get("error")))
+                          for r in read_results(folder))
+    return {m: (q.overall.mean, q.overall.low, q.overall.high) for m, q in index.items()}
 
 
 def _source(db_url: str | None, root: Path) -> str:

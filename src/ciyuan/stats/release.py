@@ -30,6 +30,8 @@ __all__ = ["BREAKDOWNS", "INDEX_CURRENCY", "ReleaseOptions", "build_release", "m
 SCHEMA = "ciyuan.release/1"
 #: Spend weights of the price index are compared in one currency (explicit FX in the book).
 INDEX_CURRENCY = "USD"
+#: The standard workload of price-performance: a million native tokens, this share input.
+WORKLOAD_INPUT = 0.75
 #: A cell's list price is read for a small call and scaled, so that a long-context tier
 #: (priced by the size of one call) never decides the cell's price.
 _PROBE_TOKENS = 1000
@@ -61,6 +63,8 @@ class ReleaseOptions:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     deployments: Sequence[Deployment] = ()
     source: str = ""
+    #: model -> (quality index, 95 % low, high) from evaluations, for price-performance
+    quality: Mapping[str, tuple[float, float, float]] | None = None
 
 
 def _status(options: ReleaseOptions) -> str:
@@ -89,6 +93,7 @@ class _Builder:
         self.previous = self._shift(self.month, -1)
         self.year_ago = self._shift(self.month, -12)
         self._unpriced: set[str] = set()  # models the book has no price for (asked once)
+        self._cells: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
         self.currencies = [str(r[0]) for r in cube.query(
             "SELECT DISTINCT currency FROM cube WHERE month = ? ORDER BY 1", [self.month])]
 
@@ -197,7 +202,20 @@ class _Builder:
         price = total * PER_MILLION / n
         return float(price) if price > 0 else None  # a statistic from here on
 
-    def index_cells(self, month: str) -> dict[tuple[str, str], tuple[float, float]]:
+    def index_cells(self, month: str,
+                    quality: Mapping[str, float] | None = None,
+                    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """The month's priced cells; with ``quality``, each price per unit of its model's
+        quality, over the models with a quality only."""
+        cells = self._cells.get(month)
+        if cells is None:
+            cells = self._cells[month] = self._priced_cells(month)
+        if quality is None:
+            return cells
+        return {k: (p / quality[k[0]], q) for k, (p, q) in cells.items()
+                if quality.get(k[0], 0) > 0}
+
+    def _priced_cells(self, month: str) -> dict[tuple[str, str], tuple[float, float]]:
         start, end = month_bounds(month)
         middle = start + (end - start) / 2
         rows = self.cube.query(
@@ -213,13 +231,14 @@ class _Builder:
                     cells[(str(model), category)] = (price, float(quantity))
         return cells
 
-    def price_index(self) -> tuple[dict[str, Any], dict[str, list[float | None]]]:
+    def price_index(self, quality: Mapping[str, float] | None = None,
+                    ) -> tuple[dict[str, Any], dict[str, list[float | None]]]:
         months = [m for m in self.cube.months if m <= self.month]
         levels: dict[str, list[float | None]] = {"tornqvist": [], "fisher": []}
         rows = []
         previous_cells: dict[tuple[str, str], tuple[float, float]] | None = None
         for month in months:
-            cells = self.index_cells(month)
+            cells = self.index_cells(month, quality)
             if previous_cells is None or not levels["tornqvist"]:
                 t = f = 100.0 if cells else None
                 matched = len(cells)
@@ -237,11 +256,33 @@ class _Builder:
             rows.append([month, _round(t), _round(f), matched, covered,
                          self.flag if month == self.month else self._flag_of(month)])
             previous_cells = cells
-        table = _table(f"Chained price index, base {months[0] if months else self.month} = 100",
+        what = "Quality-adjusted chained price index" if quality else "Chained price index"
+        table = _table(f"{what}, base {months[0] if months else self.month} = 100",
                        "index points",
                        ["month", "tornqvist", "fisher", "matched_cells",
                         "expenditure_share_matched", "flag"], rows)
         return table, levels
+
+    def price_performance(self, quality: Mapping[str, tuple[float, float, float]]
+                          ) -> dict[str, Any]:
+        """Quality per dollar of the standard workload (list prices at mid-month)."""
+        start, end = month_bounds(self.month)
+        middle = start + (end - start) / 2
+        ranked: list[tuple[float, list[object]]] = []
+        for model, (mean, low, high) in sorted(quality.items()):
+            inp = self._list_price(model, "input", middle)
+            out = self._list_price(model, "output", middle)
+            cost = None if inp is None or out is None else round(
+                WORKLOAD_INPUT * inp + (1 - WORKLOAD_INPUT) * out, 6)
+            ratio = round(mean / cost, 4) if cost else None
+            ranked.append((ratio or 0.0, [model, round(mean, 4), round(low, 4),
+                                          round(high, 4), cost, ratio, self.flag]))
+        rows = [row for _, row in sorted(ranked, key=lambda pair: -pair[0])]
+        return _table("Price-performance: quality per dollar of the standard workload",
+                      f"quality 0-1 (95 % interval); {INDEX_CURRENCY} per million native "
+                      f"tokens, {WORKLOAD_INPUT:.0%} input / {1 - WORKLOAD_INPUT:.0%} output",
+                      ["model", "quality", "quality_low", "quality_high",
+                       "workload_usd_per_million", "quality_per_usd", "flag"], rows)
 
     def _flag_of(self, month: str) -> str:
         closed = self.options.now >= month_bounds(month)[1] + self.options.grace
@@ -272,6 +313,11 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
     tables["unit_prices"] = b.unit_prices()
     index_table, levels = b.price_index()
     tables["price_index"] = index_table
+    adjusted: dict[str, list[float | None]] = {"tornqvist": [], "fisher": []}
+    if options.quality:
+        tables["price_performance"] = b.price_performance(options.quality)
+        qa_table, adjusted = b.price_index({m: q[0] for m, q in options.quality.items()})
+        tables["quality_adjusted_price_index"] = qa_table
     tables["energy"] = _table("Tokens per kWh of declared deployments",
                               "tokens per kWh; share 0-1",
                               ["deployment", "boundary", "models", "tokens_per_kwh",
@@ -295,6 +341,8 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
         "spend": cell(current["spend"]),
         "price_index_tornqvist": cell(_round(levels["tornqvist"][-1]) if months else None),
         "price_index_fisher": cell(_round(levels["fisher"][-1]) if months else None),
+        "quality_adjusted_price_index_tornqvist": cell(
+            _round(adjusted["tornqvist"][-1]) if adjusted["tornqvist"] else None),
         "productive_share_tokens": cell(
             productive[-4] if productive else (0.0 if months else None)),
         "productive_share_requests": cell(
@@ -322,6 +370,7 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
             "requests": [t["requests"] if t else 0 for t in series_totals],
             "price_index_tornqvist": [_round(v) for v in levels["tornqvist"]],
             "price_index_fisher": [_round(v) for v in levels["fisher"]],
+            "quality_adjusted_price_index_tornqvist": [_round(v) for v in adjusted["tornqvist"]],
         },
         "tables": tables,
         "notes": {
