@@ -13,7 +13,7 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "ciyuan", "demo", "--out", str(out), "--days", "40",
-         "--calls", "60", "--seed", "3"],
+         "--calls", "60", "--seed", "3", "--eval-items", "14"],
         capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "✗" not in done.stdout
@@ -30,3 +30,7 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
         check=True)
     assert json.loads(usage.stdout)["requests"] == month["headline"]["requests"]["value"]
     assert (out / "releases" / month["month"] / "index.html").exists()
+    # the models were evaluated through the gateway: the release ranks them by quality per $
+    perf = month["tables"]["price_performance"]["rows"]
+    assert {r[0] for r in perf} == {"gpt-4o", "gpt-4o-mini", "qwen-plus", "deepseek-chat"}
+    assert month["headline"]["quality_adjusted_price_index_tornqvist"]["value"] is not None

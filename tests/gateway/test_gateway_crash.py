@@ -22,6 +22,8 @@ from ciyuan.sim.process import SimProcess
 TRIALS = 10
 CLIENTS = 8
 KILL_AFTER_S = (0.5, 2.5)
+#: Longest wait for a trial's first completed call before its kill clock starts.
+FIRST_CALL_WAIT_S = 30.0
 
 
 def _client_loop(url: str, key: str, stop: threading.Event, seed: int, sent: list[str]) -> None:
@@ -67,8 +69,12 @@ def test_kill_minus_nine_then_reconcile(tmp_path: Path) -> None:
             threads = [threading.Thread(target=_client_loop,
                                         args=(url, key, stop, trial * 100 + i, sent))
                        for i in range(CLIENTS)]
+            before = len(sent)
             for thread in threads:
                 thread.start()
+            deadline = time.monotonic() + FIRST_CALL_WAIT_S  # a loaded machine starts slowly:
+            while len(sent) == before and time.monotonic() < deadline:  # kill once it serves
+                time.sleep(0.02)
             time.sleep(rng.uniform(*KILL_AFTER_S))
             assert gateway.proc is not None
             gateway.proc.send_signal(signal.SIGKILL)

@@ -55,10 +55,13 @@ def _measurement(app: App, rates: bool) -> None:
               help="Calls sent through the gateway.")
 @click.option("--seed", type=int, default=7, show_default=True,
               help="Seed of the traffic and of the sim-provider's answers.")
+@click.option("--eval-items", type=click.IntRange(7, 320), default=320, show_default=True,
+              help="Built-in suite items each model is evaluated on (spread over every task "
+                   "class).")
 @click.option("--measure-only", is_flag=True, help="Only the measurement showcase.")
 @pass_app
 @handle_errors
-def demo_command(app: App, out: Path, days: int, calls: int, seed: int,
+def demo_command(app: App, out: Path, days: int, calls: int, seed: int, eval_items: int,
                  measure_only: bool) -> None:
     """See all of ciyuan work, offline: measurement, then a compressed month of traffic
     through the real gateway, then the period closed and the statistical release published.
@@ -87,7 +90,7 @@ def demo_command(app: App, out: Path, days: int, calls: int, seed: int,
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, description=f"{what:<24.24}")
 
-        result = run_demo(DemoOptions(out, days, calls, seed), progress)
+        result = run_demo(DemoOptions(out, days, calls, seed, eval_items), progress)
     outcomes = Table(title="Calls sent through the gateway")
     outcomes.add_column("outcome")
     outcomes.add_column("calls", justify="right")
@@ -111,6 +114,16 @@ def demo_command(app: App, out: Path, days: int, calls: int, seed: int,
     for name, cell in result.release["headline"].items():
         release.add_row(name.replace("_", " "), format_value(cell["value"]))
     app.console.print(release)
+    if "price_performance" in result.release["tables"]:
+        perf = result.release["tables"]["price_performance"]
+        table = Table(title=f"Price-performance ({sum(result.evaluated.values()):,} evaluation "
+                            "calls through the gateway)")
+        for col in ("model", "quality", "95 % interval", "USD / M tokens", "quality per USD"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for row in perf["rows"]:
+            table.add_row(str(row[0]), format_value(row[1]), f"{row[2]}–{row[3]}",
+                          format_value(row[4]), format_value(row[5]))
+        app.console.print(table)
     for check, ok in result.checks.items():
         app.console.print(f"{'[green]✓' if ok else '[red]✗'}[/] {check}")
     for what, path in result.paths.items():

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER
-from ciyuan.demo.scenario import AGENTS, TENANTS, Call, config_toml, schedule
+from ciyuan.demo.scenario import AGENTS, MODELS, TENANTS, Call, config_toml, schedule
 from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
 
@@ -35,6 +35,8 @@ __all__ = ["DemoOptions", "DemoResult", "run_demo"]
 
 #: Calls in flight at once (the gateway and the sim-provider share two cores with the driver).
 CONCURRENCY = 8
+#: The tenant whose key pays for the demo's model evaluations.
+EVAL_TENANT = "evallab"
 #: Share of upstream calls the sim-provider fails on purpose (429 and 500).
 FAULT_RATE = "0.02"
 
@@ -45,6 +47,7 @@ class DemoOptions:
     days: int = 45
     calls: int = 1200
     seed: int = 7
+    eval_items: int = 320  # of the built-in suite, per model (spread over every task class)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class DemoResult:
     invoices: list[dict[str, Any]] = field(default_factory=list)
     reconcile: dict[str, Any] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
+    evaluated: dict[str, int] = field(default_factory=dict)  # model -> items scored
     paths: dict[str, Path] = field(default_factory=dict)
 
 
@@ -71,7 +75,8 @@ def _ciyuan(out: Path, *args: str) -> Any:
 
 def _fresh(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("ciyuan.db", "ciyuan.db-wal", "ciyuan.db-shm", "sim.log", "sim-export.csv"):
+    for name in ("ciyuan.db", "ciyuan.db-wal", "ciyuan.db-shm", "sim.log", "sim-traffic.log",
+                 "sim-export.csv"):
         (out / name).unlink(missing_ok=True)
     shutil.rmtree(out / "releases", ignore_errors=True)
 
@@ -104,6 +109,9 @@ def _setup(out: Path, start: dt.datetime, month_start: dt.datetime) -> dict[str,
                                          agent=agent.id)
             keys[f"{agent.tenant}/{agent.id}"] = issued.secret
         billing.buy_pack("eduhub", "qwen-plus", 200_000, month_start + dt.timedelta(days=60))
+        directory.create_tenant("Model Evaluation Lab", tenant_id=EVAL_TENANT,
+                                sector="education")
+        keys[EVAL_TENANT] = directory.issue_key(EVAL_TENANT, name="evaluator").secret
     finally:
         directory.store.close()
         ledger.close()
@@ -161,6 +169,21 @@ async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
     return outcomes
 
 
+def _evaluate(url: str, key: str, out: Path, items: int) -> dict[str, int]:
+    """The built-in suite (every k-th item, down to ``items``) on each demo model, through the
+    gateway: the quality behind the release's price-performance table."""
+    from ciyuan.quality.builtin import DATA
+    from ciyuan.quality.runner import EvalOptions, run_eval
+    from ciyuan.quality.suites import Suite, load_suite
+
+    suite = load_suite(DATA / "builtin.jsonl")
+    step = max(1, len(suite.items) // max(1, items))
+    subset = Suite(suite.name, suite.version, suite.items[::step][:items], suite.source)
+    shutil.rmtree(out / "eval-results", ignore_errors=True)
+    return {model: run_eval(subset, EvalOptions(model, f"{url}/v1", key, out / "eval-results",
+                                                CONCURRENCY)).scored for model, _ in MODELS}
+
+
 def _months(start: dt.datetime, end: dt.datetime) -> tuple[str, dt.datetime]:
     """The release month (the last whole month of the run) and its first instant."""
     last = end - dt.timedelta(seconds=1)
@@ -204,6 +227,10 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
             progress(done, options.calls, outcome)
 
         result.outcomes = asyncio.run(_drive(url, calls, keys, tick))
+        # the provider's log of the month's traffic, before the evaluation adds to it
+        shutil.copyfile(out / "sim.log", out / "sim-traffic.log")
+        progress(options.calls, options.calls, "evaluating the models")
+        result.evaluated = _evaluate(url, keys[EVAL_TENANT], out, options.eval_items)
     finally:
         gateway.stop()
         sim.stop()
@@ -211,7 +238,7 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
     progress(options.calls, options.calls, "closing the period")
     result.usage = _ciyuan(out, "usage", "--month", month, "--json")
     result.invoices = _ciyuan(out, "invoice", "--month", month, "--issue", "--json")["documents"]
-    _ciyuan(out, "sim-provider", "export", "--log", str(out / "sim.log"), "--format", "csv",
+    _ciyuan(out, "sim-provider", "export", "--log", str(out / "sim-traffic.log"), "--format", "csv",
             "-o", str(out / "sim-export.csv"))
     result.reconcile = _ciyuan(out, "reconcile", "--provider", "sim", "--file",
                                str(out / "sim-export.csv"), "--from", start.isoformat(),
@@ -222,7 +249,8 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
     publication = publish(month=month, out=out / "releases",
                           pricer=pricer_from_config(settings.config, catalog), catalog=catalog,
                           db_url=settings.db_url, base=start.strftime("%Y-%m"),
-                          deployments=load_deployments(settings.config))
+                          deployments=load_deployments(settings.config),
+                          quality_results=out / "eval-results")
     result.release = publication.release
     result.paths = {"release": publication.directory / "index.html",
                     "database": out / "ciyuan.db", "config": out / "ciyuan.toml",
