@@ -25,6 +25,7 @@ MAX_TICKS = 12
 _FONT = 'font-family="system-ui, -apple-system, \'Segoe UI\', sans-serif"'
 _MUTED = "#5b6475"
 _GRID = "#e4e8ef"
+_TINY = 1e-12  # smaller differences draw as none
 _CHAR_W = 7  # average width of a 12 px character, for laying out labels
 
 
@@ -55,8 +56,9 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     ``high``, about ``count`` of them."""
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"ticks need finite bounds, not {low!r}..{high!r}")
-    if high < low:
-        low, high = high, low
+    low, high = sorted(0.0 if abs(v) < _TINY else v for v in (low, high))
+    if high - low < _TINY * max(1.0, abs(high)):  # equal as far as a chart can tell
+        low = high
     if high == low == 0:
         high = 1.0
     elif high == low:  # one value: an axis one order of magnitude around it
