@@ -81,3 +81,16 @@ def test_registry_and_safe_scoring() -> None:
     broken = safe_score(get_scorer("regex"), "text", "([unclosed")  # the scorer raises
     assert broken == Score("regex", 0.0, False, error=broken.error) and broken.error
     assert "does not compile" in broken.error
+
+
+def test_completeness_counts_required_points() -> None:
+    points = ["invoice number", ["refund", "退款"], ["three days", "三天"]]
+    full = get_scorer("completeness").score(
+        "We checked the invoice number and will refund you within three days.", points)
+    assert full.value == 1.0 and full.passed
+    zh = get_scorer("completeness", threshold=0.6).score("已核对发票，三天内退款。", points)
+    assert zh.value == pytest.approx(2 / 3) and zh.passed  # the invoice number is missing
+    assert zh.detail == "missing: invoice number"
+    assert get_scorer("completeness").score("Thanks!", points).value == 0.0
+    broken = safe_score(get_scorer("completeness"), "x", "not a list")
+    assert broken.error and "list of points" in broken.error

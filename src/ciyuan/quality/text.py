@@ -19,7 +19,8 @@ from typing import Any
 from ciyuan.quality.errors import QualityError
 from ciyuan.quality.scorers import Score, register
 
-__all__ = ["ExactMatch", "MultipleChoice", "NumericMatch", "RegexMatch", "TokenF1",
+__all__ = ["Completeness", "ExactMatch", "MultipleChoice", "NumericMatch", "RegexMatch",
+           "TokenF1",
            "extract_choice", "extract_number", "normalize", "tokens"]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -171,3 +172,28 @@ class RegexMatch:
                                field="reference") from None
         hit = pattern.search(answer) is not None
         return Score(self.name, 1.0 if hit else 0.0, hit)
+
+
+@register("completeness")
+@dataclass(frozen=True)
+class Completeness:
+    """The share of required points the answer covers; passes at ``threshold``.
+
+    The reference is a list of points; a point is a phrase, or a list of phrases any of which
+    covers it (synonyms, the other language). A phrase covers a point when its normalized form
+    occurs in the normalized answer (so Chinese needs no word boundaries).
+    """
+
+    threshold: float = 1.0
+    name: str = "completeness"
+
+    def score(self, answer: str, reference: Any) -> Score:
+        if isinstance(reference, str) or not isinstance(reference, Sequence) or not reference:
+            raise QualityError("a completeness reference is a non-empty list of points",
+                               field="reference")
+        text = normalize(answer)
+        missing = [p if isinstance(p, str) else p[0] for p in reference
+                   if not any(normalize(x) in text for x in _references(p))]
+        share = 1 - len(missing) / len(reference)
+        detail = "all points covered" if not missing else "missing: " + "; ".join(missing)[:300]
+        return Score(self.name, share, share >= self.threshold, detail)
