@@ -11,5 +11,6 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "methods" / "price-index.md
 def test_worked_example_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text("utf-8"), flags=re.S)
     assert blocks, "the method page lost its worked example"
+    assert any("from ciyuan.stats.index import" in block for block in blocks)
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), {})  # noqa: S102 - our own documentation

@@ -1,4 +1,10 @@
-"""Errors of the statistical release."""
+"""Errors of the statistical release::
+
+    CiyuanError
+    └── StatsError                  the release could not be computed
+        ├── NoMatchedCellsError     no price index links two periods
+        └── UnknownIndexFormulaError
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ class StatsError(CiyuanError):
 
 class NoMatchedCellsError(StatsError):
     code = "stats-no-matched-cells"
-    summary = "Two periods share no priced cell, so no price index links them."
+    summary = ("Two periods share no priced cell that carries expenditure in both, so no price "
+               "index links them; the chain breaks there.")
 
 
 class UnknownIndexFormulaError(StatsError):
