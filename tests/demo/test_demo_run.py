@@ -34,3 +34,41 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
     perf = month["tables"]["price_performance"]["rows"]
     assert {r[0] for r in perf} == {"gpt-4o", "gpt-4o-mini", "qwen-plus", "deepseek-chat"}
     assert month["headline"]["quality_adjusted_price_index_tornqvist"]["value"] is not None
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_stopped_demo_leaves_no_process_behind(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "ciyuan", "demo", "--out", str(tmp_path / "demo"), "--days", "5",
+         "--calls", "5000", "--eval-items", "7"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline, children = time.monotonic() + 120, []
+        while len(children) < 2 and time.monotonic() < deadline:  # the sim and the gateway
+            time.sleep(0.2)
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(demo.pid)],
+                                 capture_output=True, text=True, check=False).stdout
+            children = [int(p) for p in out.split()]
+        assert len(children) == 2, "the demo did not start its two servers"
+        time.sleep(1)
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
+        deadline = time.monotonic() + 30
+        alive = children
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [c for c in children if _running(c)]
+        assert not alive, f"left behind: {alive}"
+    finally:
+        if demo.poll() is None:
+            demo.kill()

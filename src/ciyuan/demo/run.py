@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -191,8 +192,18 @@ def _months(start: dt.datetime, end: dt.datetime) -> tuple[str, dt.datetime]:
                                                 microsecond=0)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM becomes SystemExit, so the ``finally`` blocks stop the processes the demo
+    started instead of leaving them behind."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) -> DemoResult:
     """Run the whole demo; ``progress(done, total, what)`` is called along the way."""
+    _stop_on_sigterm()
     from ciyuan.catalog.models import load_catalog
     from ciyuan.price.api import pricer_from_config
     from ciyuan.settings import load_settings
