@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,19 +55,22 @@ def results_path(out: Path, suite: Suite, model: str) -> Path:
     return out / f"{suite.name}-{suite.version}" / f"{safe}.jsonl"
 
 
-def done_items(path: Path) -> set[str]:
-    """Items a results file holds a score for (not a failed call, not a scorer error)."""
+def _scored_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a results file that hold a score (failed calls and torn lines left out)."""
     if not path.exists():
-        return set()
-    done = set()
+        return
     for line in path.read_text("utf-8").splitlines():
         try:
             row = json.loads(line)
         except ValueError:
             continue  # a line cut short by an interruption
-        if not row.get("call_error") and not row.get("error"):
-            done.add(row["item"])
-    return done
+        if isinstance(row, dict) and not row.get("call_error") and "value" in row:
+            yield row
+
+
+def done_items(path: Path) -> set[str]:
+    """Items a results file holds a score for (not a failed call, not a scorer error)."""
+    return {row["item"] for row in _scored_rows(path) if not row.get("error")}
 
 
 async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
@@ -147,13 +150,6 @@ def run_eval(suite: Suite, options: EvalOptions,
 def read_results(folder: Path) -> list[dict[str, Any]]:
     """Every scored result under ``folder`` (the latest score of each model × item; failed
     calls and torn lines left out)."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(folder.glob("*/*.jsonl")):
-        for line in path.read_text("utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and not row.get("call_error") and "value" in row:
-                rows[(row["model"], row["item"])] = row
+    rows = {(row["model"], row["item"]): row
+            for path in sorted(folder.glob("*/*.jsonl")) for row in _scored_rows(path)}
     return list(rows.values())
