@@ -13,6 +13,7 @@ from rich.table import Table
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.core.errors import InputError
 from ciyuan.core.records import UsageRecord
+from ciyuan.stats.partitions import month_bounds
 from ciyuan.store.usage import UsageStore, open_usage_store
 
 __all__ = ["UsageSummary", "month_range", "summarize", "usage_command"]
@@ -23,12 +24,10 @@ NANO = Decimal(10) ** 9
 def month_range(month: str) -> tuple[dt.datetime, dt.datetime]:
     """UTC start and end of ``YYYY-MM``."""
     try:
-        start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
+        return month_bounds(month)
     except ValueError:
         raise InputError(f"--month {month!r} must be YYYY-MM, e.g. 2026-11",
                          field="month") from None
-    end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
-    return start, end
 
 
 @dataclass

@@ -31,6 +31,7 @@ from ciyuan.core.clock import SIMULATED_TIME_HEADER
 from ciyuan.demo.scenario import AGENTS, MODELS, TENANTS, Call, config_toml, schedule
 from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
+from ciyuan.stats.partitions import month_bounds, month_of, shift_month
 
 __all__ = ["DemoOptions", "DemoResult", "run_demo"]
 
@@ -185,13 +186,6 @@ def _evaluate(url: str, key: str, out: Path, items: int) -> dict[str, int]:
                                                 CONCURRENCY)).scored for model, _ in MODELS}
 
 
-def _months(start: dt.datetime, end: dt.datetime) -> tuple[str, dt.datetime]:
-    """The release month (the last whole month of the run) and its first instant."""
-    last = end - dt.timedelta(seconds=1)
-    return last.strftime("%Y-%m"), last.replace(day=1, hour=0, minute=0, second=0,
-                                                microsecond=0)
-
-
 def _stop_on_sigterm() -> None:
     """SIGTERM becomes SystemExit, so the ``finally`` blocks stop the processes the demo
     started instead of leaving them behind."""
@@ -215,7 +209,8 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
     now = dt.datetime.now(dt.UTC)
     end = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     start = end - dt.timedelta(days=options.days)
-    month, month_start = _months(start, end)
+    month = shift_month(month_of(end), -1)  # the last whole month of the run
+    month_start = month_bounds(month)[0]
     (out / "ciyuan.toml").write_text(config_toml(month_start.date()), "utf-8")
     result = DemoResult(month=month)
     progress(0, options.calls, "setting up tenants, keys and budgets")

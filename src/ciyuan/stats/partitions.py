@@ -23,7 +23,7 @@ from ciyuan.core.records import UsageRecord
 from ciyuan.store.usage import UsageStore
 
 __all__ = ["PARTITION_SCHEMA", "ROW_GROUP", "export_months", "month_bounds", "month_of",
-           "months_between", "partition_path", "record_row"]
+           "months_between", "partition_path", "record_row", "shift_month"]
 
 #: Rows buffered per Parquet row group while exporting (bounds the exporter's memory).
 ROW_GROUP = 100_000
@@ -64,12 +64,19 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def shift_month(month: str, by: int) -> str:
+    """``YYYY-MM`` moved by ``by`` months (negative: back)."""
+    year, mon = map(int, month.split("-"))
+    index = year * 12 + mon - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def months_between(first: str, last: str) -> list[str]:
     """Every ``YYYY-MM`` from ``first`` to ``last`` inclusive."""
     months, current = [], first
     while current <= last:
         months.append(current)
-        current = month_of(month_bounds(current)[1])
+        current = shift_month(current, 1)
     return months
 
 

@@ -18,7 +18,7 @@ from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import build_cube
 from ciyuan.stats.energy import Deployment
 from ciyuan.stats.outputs import read_release, write_release
-from ciyuan.stats.partitions import export_months, months_between
+from ciyuan.stats.partitions import export_months, months_between, shift_month
 from ciyuan.stats.release import ReleaseOptions, build_release
 from ciyuan.stats.revision import Change, apply_revision
 
@@ -54,12 +54,6 @@ def tenant_sectors(db_url: str) -> dict[str, str]:
         store.close()
 
 
-def default_base(month: str) -> str:
-    year, mon = map(int, month.split("-"))
-    index = year * 12 + mon - 1 - HISTORY_MONTHS
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
             db_url: str | None = None, base: str | None = None,
             partitions: Path | None = None, final: bool = False,
@@ -69,7 +63,7 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
             progress: Callable[[str, int], None] | None = None) -> Publication:
     """Publish ``month`` into ``out``; with ``db_url`` the months are exported first."""
     root = partitions or out / "partitions"
-    months = months_between(base or default_base(month), month)
+    months = months_between(base or shift_month(month, -HISTORY_MONTHS), month)
     exported: dict[str, int] = {}
     if db_url is not None:
         from ciyuan.store.usage import open_usage_store

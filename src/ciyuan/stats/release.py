@@ -23,7 +23,7 @@ from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import CATEGORIES, Cube
 from ciyuan.stats.energy import Deployment, energy_rows
 from ciyuan.stats.index import fisher, tornqvist
-from ciyuan.stats.partitions import month_bounds
+from ciyuan.stats.partitions import month_bounds, shift_month
 
 __all__ = ["BREAKDOWNS", "INDEX_CURRENCY", "ReleaseOptions", "build_release", "money"]
 
@@ -90,18 +90,12 @@ class _Builder:
         self.cube, self.pricer, self.options = cube, pricer, options
         self.month = options.month
         self.flag = _status(options)
-        self.previous = self._shift(self.month, -1)
-        self.year_ago = self._shift(self.month, -12)
+        self.previous = shift_month(self.month, -1)
+        self.year_ago = shift_month(self.month, -12)
         self._unpriced: set[str] = set()  # models the book has no price for (asked once)
         self._cells: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
         self.currencies = [str(r[0]) for r in cube.query(
             "SELECT DISTINCT currency FROM cube WHERE month = ? ORDER BY 1", [self.month])]
-
-    @staticmethod
-    def _shift(month: str, by: int) -> str:
-        year, mon = map(int, month.split("-"))
-        index = year * 12 + mon - 1 + by
-        return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
     def totals(self, month: str) -> dict[str, Any] | None:
         row = self.cube.query(
