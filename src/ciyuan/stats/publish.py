@@ -38,18 +38,12 @@ class Publication:
 
 def tenant_sectors(db_url: str) -> dict[str, str]:
     """Every tenant's declared sector, from the identity store."""
+    from ciyuan.admin.directory import Directory
     from ciyuan.store.identity import open_identity_store
 
     store = open_identity_store(db_url)
-    sectors: dict[str, str] = {}
     try:
-        after = ""
-        while True:
-            page = store.tenants(after=after)
-            sectors.update((t.id, t.sector) for t in page)
-            if not page:
-                return sectors
-            after = page[-1].id
+        return {t.id: t.sector for t in Directory(store).tenants()}
     finally:
         store.close()
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ciyuan.core.errors import CiyuanError, UnknownModelError
-from ciyuan.core.money import PER_MILLION, from_nano
+from ciyuan.core.money import PER_MILLION, format_amount, from_nano
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import CATEGORIES, Cube
@@ -50,9 +50,8 @@ BREAKDOWNS: dict[str, tuple[str, str]] = {
 
 def money(nano: int) -> str:
     """Integer nano-units as a decimal string with the trailing zeros of 10⁻⁹ removed."""
-    value = from_nano(nano)
-    text = format(value.normalize(), "f")
-    return text if "." in text else f"{text}.00" if text != "0" else "0"
+    text = format_amount(from_nano(nano))
+    return text if "." in text or text == "0" else f"{text}.00"
 
 
 @dataclass(frozen=True)
