@@ -17,16 +17,16 @@ over the defaults below, which give the demo's models a visible price-performanc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ciyuan.quality.builtin import prompt_key
 from ciyuan.sim.errors import SimConfigError
+from ciyuan.sim.generate import draw
 
 __all__ = ["DEFAULT_SKILL", "DEFAULT_SKILLS", "AnswerKey", "Skills", "load_skills"]
 
@@ -103,11 +103,10 @@ class Skills:
 
     def answer(self, model: str, prompt: str) -> str | None:
         """The answer to an evaluation item's prompt; None when it is not an item."""
-        key = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
-        entry = self.key.entries.get(key)
+        entry = self.key.entries.get(prompt_key(prompt))
         if entry is None:
             return None
-        start = random.Random(f"{self.seed}:{model}:{entry.task}:skill").random()
+        start = draw(self.seed, model, entry.task, "skill").random()
         point = (start + entry.rank * _STEP) % 1.0
         return entry.correct if point < self.of(model, entry.task) else entry.wrong
 
