@@ -3,9 +3,7 @@ tests (the gateway's counterpart of ``ciyuan.sim.process.SimProcess``)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,10 +22,7 @@ class GatewayProcess(SimProcess):
         self.db_url = db_url
         self.config = config
 
-    def launch(self) -> None:
-        command = [sys.executable, "-m", "ciyuan", "--db", self.db_url]
-        if self.config is not None:
-            command += ["--config", str(self.config)]
-        command += ["serve", *self.args]
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors)
+    def command(self) -> list[str]:
+        config = ["--config", str(self.config)] if self.config is not None else []
+        return [sys.executable, "-m", "ciyuan", "--db", self.db_url, *config, "serve",
+                *self.args]

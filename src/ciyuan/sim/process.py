@@ -51,11 +51,15 @@ class SimProcess:
 
     def launch(self) -> None:
         """Start the process without waiting (start several, then ``wait_ready`` each)."""
-        command = [sys.executable, "-m", "ciyuan", "sim-provider", *self.args]
+        command = self.command()
         # stderr goes to a file, not a pipe nobody reads: a chatty server never blocks on it
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._errors,
                                      env=self.env)
+
+    def command(self) -> list[str]:
+        """The command line of the child process."""
+        return [sys.executable, "-m", "ciyuan", "sim-provider", *self.args]
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> str:
         """Wait for the ``listening on`` line; returns the base URL (``http://HOST:PORT``)."""
