@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from ciyuan.core.errors import ConfigError
+from ciyuan.stats.cube import Cube
 from ciyuan.stats.partitions import month_bounds
 
 __all__ = ["BOUNDARIES", "Deployment", "energy_rows", "load_deployments"]
@@ -86,11 +87,7 @@ def load_deployments(config: Mapping[str, Any]) -> list[Deployment]:
     return out
 
 
-class _Cube(Protocol):
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
-
-
-def energy_rows(deployments: Sequence[Deployment], cube: _Cube, month: str,
+def energy_rows(deployments: Sequence[Deployment], cube: Cube, month: str,
                 flag: str) -> list[list[object]]:
     start, end = month_bounds(month)
     seconds = Decimal((end - start).total_seconds())
