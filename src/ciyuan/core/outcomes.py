@@ -28,6 +28,7 @@ __all__ = [
     "MAX_NOTE_CHARS",
     "MAX_OUTCOME_ID_CHARS",
     "MAX_TASK_CHARS",
+    "MAX_VALUE",
     "OUTCOME_KINDS",
     "InvalidOutcomeError",
     "Outcome",
@@ -49,6 +50,9 @@ MAX_NOTE_CHARS = 2000
 #: Values are stored as integer nano-units like every amount (ciyuan.core.money): more
 #: decimal places than that cannot be kept exactly, so they are refused, never rounded.
 MAX_VALUE_PLACES = NANO_PLACES
+#: The largest value one report may claim (a billion currency units): stored as BIGINT
+#: nano-units, which end at about 9.2e9 units; a larger claim is a typo or a unit mistake.
+MAX_VALUE = Decimal(10) ** 9
 #: Scores are stored exactly; nine places is finer than any judge or rubric distinguishes.
 MAX_SCORE_PLACES = 9
 #: A currency code has the ISO 4217 shape (three capital letters); the value a caller created
@@ -79,6 +83,10 @@ def _check_value(value: Decimal, currency: str, outcome: str) -> None:
         raise InvalidOutcomeError(
             f"value: an {outcome} outcome with value 0 says nothing; omit value, or give the "
             "value it created", field="value")
+    if value > MAX_VALUE:
+        raise InvalidOutcomeError(
+            f"value: {value} is over the bound of {MAX_VALUE:,} per report; check the unit",
+            field="value")
     if _places(value) > MAX_VALUE_PLACES:
         raise InvalidOutcomeError(
             f"value: at most {MAX_VALUE_PLACES} decimal places are kept exactly; round it "
