@@ -1,7 +1,8 @@
 """The release at scale: ciyuan's `publish` against a bare DuckDB group-by of the same records.
 
 Generates N synthetic usage records (default 10^7; pass --records 100000000 for 10^8) with
-DuckDB straight into the partition layout ``ciyuan.stats.partitions`` reads (13 months),
+DuckDB straight into the partition layout ``ciyuan.stats.partitions`` writes and reads (13
+months, each row with its cell and each file with the cells' names),
 then, in one run and interleaved over --rounds rounds:
 
 * floor: one DuckDB ``GROUP BY model`` summing tokens and charges over the same Parquet files
@@ -26,6 +27,9 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+
+from ciyuan.stats.cells import CELL_DIMENSIONS, CellAssigner
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work" / "release"
@@ -35,46 +39,64 @@ MODELS = ["gpt-4o", "gpt-4o-mini", "qwen-plus", "deepseek-chat", "claude-sonnet-
           "llama-3.3-70b-instruct"]
 
 
+def _rows_sql(month: str, index: int, per_month: int) -> str:
+    """The synthetic records of one month (deterministic functions of the row number)."""
+    models = ", ".join(f"'{m}'" for m in MODELS)
+    return f"""
+      SELECT 'r' || {index} || '-' || r AS id, '{month}' AS month,
+        TIMESTAMPTZ '{month}-01 00:00:00+00' + to_seconds(r % 2419200) AS started_at,
+        't' || (r % 997) AS tenant,
+        ['software','finance','manufacturing','education','government','other'][1 + r % 6]
+            AS sector,
+        'a' || (r % 53) AS agent,
+        [{models}][1 + (hash(r) % 10)::INT] AS model,
+        ['openai','openai','qwen','deepseek','anthropic','google','zhipu','moonshot',
+         'bytedance','meta'][1 + (hash(r) % 10)::INT] AS provider,
+        ['US','US','CN','CN','US','US','CN','CN','CN','US'][1 + (hash(r) % 10)::INT]
+            AS origin_country,
+        ['cn-east','cn-north','cn-south','us-west'][1 + r % 4] AS region,
+        ['productive','consumptive','evaluation','undeclared'][1 + (hash(r + 1) % 4)::INT]
+            AS purpose,
+        CASE WHEN r % 50 = 0 THEN 'image' ELSE 'text' END AS modality,
+        'completed' AS status,
+        (200 + hash(r + 2) % 4000)::BIGINT AS input_tokens,
+        (hash(r + 3) % 200)::BIGINT AS cached_input_tokens,
+        0::BIGINT AS cache_write_tokens,
+        (50 + hash(r + 4) % 800)::BIGINT AS output_tokens,
+        (hash(r + 5) % 40)::BIGINT AS reasoning_tokens,
+        (250 + hash(r + 2) % 4000 + hash(r + 4) % 800)::BIGINT AS standard_tokens,
+        'USD' AS currency,
+        (1000 + hash(r + 6) % 3000000)::BIGINT AS charge_nano
+      FROM range({per_month}) t(r)"""
+
+
 def generate(records: int) -> Path:
-    """``records`` rows spread evenly over MONTHS, one Parquet partition per month."""
-    root = WORK / f"v2-n{records}"
+    """``records`` rows spread evenly over MONTHS, one Parquet partition per month, laid out
+    as ``ciyuan.stats.partitions.export_months`` writes them: every row with its ``cell`` and
+    the file's ``ciyuan.cells`` metadata naming the cells (``CellAssigner``'s ids)."""
+    root = WORK / f"v3-n{records}"
     marker = root / "done"
     if marker.exists():
         return root
     per_month = records // len(MONTHS)
     conn = duckdb.connect()
-    models = ", ".join(f"'{m}'" for m in MODELS)
+    dims = ", ".join(CELL_DIMENSIONS)
     for i, month in enumerate(MONTHS):
         target = root / f"month={month}"
         target.mkdir(parents=True, exist_ok=True)
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW rows AS {_rows_sql(month, i, per_month)}")
+        combos = conn.execute(f"SELECT DISTINCT {dims} FROM rows ORDER BY ALL").fetchall()
+        cells = CellAssigner(month)
+        ids = [cells.cell(dict(zip(CELL_DIMENSIONS, c, strict=True))) for c in combos]
+        conn.register("cells", pa.table({"cell": ids, **{
+            d: [str(c[k]) for c in combos] for k, d in enumerate(CELL_DIMENSIONS)}}))
+        (key, value), = cells.metadata().items()
+        meta = value.decode().replace("'", "''")
         conn.execute(f"""
-            COPY (
-              SELECT 'r' || {i} || '-' || r AS id, '{month}' AS month,
-                TIMESTAMPTZ '{month}-01 00:00:00+00' + to_seconds(r % 2419200) AS started_at,
-                't' || (r % 997) AS tenant,
-                ['software','finance','manufacturing','education','government','other'][1 + r % 6]
-                    AS sector,
-                'a' || (r % 53) AS agent,
-                [{models}][1 + (hash(r) % 10)::INT] AS model,
-                ['openai','openai','qwen','deepseek','anthropic','google','zhipu','moonshot',
-                 'bytedance','meta'][1 + (hash(r) % 10)::INT] AS provider,
-                ['US','US','CN','CN','US','US','CN','CN','CN','US'][1 + (hash(r) % 10)::INT]
-                    AS origin_country,
-                ['cn-east','cn-north','cn-south','us-west'][1 + r % 4] AS region,
-                ['productive','consumptive','evaluation','undeclared'][1 + (hash(r + 1) % 4)::INT]
-                    AS purpose,
-                CASE WHEN r % 50 = 0 THEN 'image' ELSE 'text' END AS modality,
-                'completed' AS status,
-                (200 + hash(r + 2) % 4000)::BIGINT AS input_tokens,
-                (hash(r + 3) % 200)::BIGINT AS cached_input_tokens,
-                0::BIGINT AS cache_write_tokens,
-                (50 + hash(r + 4) % 800)::BIGINT AS output_tokens,
-                (hash(r + 5) % 40)::BIGINT AS reasoning_tokens,
-                (250 + hash(r + 2) % 4000 + hash(r + 4) % 800)::BIGINT AS standard_tokens,
-                'USD' AS currency,
-                (1000 + hash(r + 6) % 3000000)::BIGINT AS charge_nano
-              FROM range({per_month}) t(r)
-            ) TO '{target / "usage.parquet"}' (FORMAT parquet)""")
+            COPY (SELECT rows.*, cells.cell FROM rows JOIN cells USING ({dims}))
+            TO '{target / "usage.parquet"}'
+            (FORMAT parquet, KV_METADATA {{'{key.decode()}': '{meta}'}})""")
+        conn.unregister("cells")
     conn.close()
     marker.write_text(str(records))
     return root

@@ -17,7 +17,14 @@ from ciyuan.catalog.models import load_catalog
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import pricer_from_config
-from ciyuan.stats.partitions import PARTITION_SCHEMA, month_of, partition_path, record_row
+from ciyuan.stats.cells import CellAssigner
+from ciyuan.stats.partitions import (
+    PARTITION_SCHEMA,
+    month_of,
+    partition_path,
+    record_row,
+    with_cells,
+)
 from ciyuan.stats.publish import publish
 
 SRC = {"source": "test book", "retrieved": "2026-11-22"}
@@ -74,7 +81,8 @@ def _record(i: int, call: tuple[object, ...]) -> tuple[UsageRecord, str]:
     return record, str(sector)
 
 
-def _write(root: Path, calls: list[tuple[object, ...]]) -> None:
+def _write(root: Path, calls: list[tuple[object, ...]], *, cells: bool = True) -> None:
+    """Partitions as the export writes them (with cells), or with text keys only."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -87,11 +95,18 @@ def _write(root: Path, calls: list[tuple[object, ...]]) -> None:
     for month, rows in by_month.items():
         path = partition_path(root, month)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=PARTITION_SCHEMA), path)
+        table = pa.Table.from_pylist(rows, schema=PARTITION_SCHEMA)
+        if cells:
+            assigner = CellAssigner(month)
+            table = pa.Table.from_pylist(list(with_cells(rows, assigner)),
+                                         schema=PARTITION_SCHEMA.with_metadata(
+                                             assigner.metadata()))
+        pq.write_table(table, path)
 
 
-def _publish(out: Path, calls: list[tuple[object, ...]]) -> dict[str, object]:
-    _write(out / "partitions", calls)
+def _publish(out: Path, calls: list[tuple[object, ...]], *,
+             cells: bool = True) -> dict[str, object]:
+    _write(out / "partitions", calls, cells=cells)
     publication = publish(month="2026-09", out=out, base="2026-08",
                           pricer=pricer_from_config(CONFIG), catalog=load_catalog(CONFIG),
                           now=NOW)
@@ -128,8 +143,9 @@ def _cells(month: str) -> dict[tuple[str, str], tuple[float, float]]:
     return {k: (LIST[month][k], q) for k, q in quantity.items() if q}
 
 
-def test_figures_equal_a_plain_computation(tmp_path: Path) -> None:
-    release = _publish(tmp_path, CALLS)
+@pytest.mark.parametrize("cells", [True, False], ids=["cells", "text-keys"])
+def test_figures_equal_a_plain_computation(tmp_path: Path, cells: bool) -> None:
+    release = _publish(tmp_path, CALLS, cells=cells)
     september = [c for c in CALLS if c[0] == "2026-09"]
     august = [c for c in CALLS if c[0] == "2026-08"]
     headline = release["headline"]

@@ -1,7 +1,9 @@
 """One pass over the partitions: the cube every table of the release is cut from.
 
 DuckDB scans the Parquet partitions once and groups by month and every dimension the release
-breaks volumes down by. The cube is small (its size is the number of distinct dimension
+breaks volumes down by: by the records' ``cell`` column (one integer per combination, see
+``ciyuan.stats.cells``) where every partition has cells, else by the text columns. The cube is
+small (its size is the number of distinct dimension
 combinations, not of records), so each table is then a cheap query on it. This is why a
 release over 10⁸ records costs about one group-by of them.
 """
@@ -13,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ciyuan.catalog.models import Catalog
+from ciyuan.stats.cells import CELL_DIMENSIONS, read_cells
+from ciyuan.stats.errors import StatsError
 from ciyuan.stats.partitions import partition_path
 
 __all__ = ["CATEGORIES", "DIMENSIONS", "Cube", "build_cube"]
@@ -23,7 +28,7 @@ __all__ = ["CATEGORIES", "DIMENSIONS", "Cube", "build_cube"]
 DIMENSIONS = ("model", "provider", "origin_country", "region", "purpose", "modality", "sector",
               "currency")
 #: Dimensions read from the records; provider and origin country are attributes of the model.
-_SCANNED = ("model", "region", "purpose", "modality", "sector", "currency")
+_SCANNED = CELL_DIMENSIONS
 #: Native token categories that add up to a record's native total (no overlap): uncached input,
 #: cached input, cache writes, visible output and reasoning output.
 CATEGORIES = ("input", "cached_input", "cache_write", "output", "reasoning")
@@ -79,6 +84,35 @@ def _attributes(conn: duckdb.DuckDBPyConnection, files: list[str],
     return rows
 
 
+def _scan_by_cells(conn: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
+    """Fill ``scanned`` grouping by cell; False (nothing done) if a partition has no cells."""
+    cells: list[tuple[object, ...]] = []
+    for file in files:
+        found = read_cells(Path(file))
+        if found is None:
+            return False
+        cells += found
+    columns = ("cell", "month", *CELL_DIMENSIONS)
+    table = pa.Table.from_arrays(
+        [pa.array([c[i] for c in cells], type=pa.int64() if i == 0 else pa.string())
+         for i in range(len(columns))], names=list(columns))
+    conn.register("cell_names", table)
+    conn.execute(f"CREATE TEMP TABLE by_cell AS SELECT cell, {_SCAN} FROM read_parquet(?) "
+                 "GROUP BY cell", [files])
+    unnamed = conn.execute("SELECT count(*), coalesce(sum(requests), 0) FROM by_cell "
+                           "ANTI JOIN cell_names USING (cell)").fetchone()
+    if unnamed is not None and unnamed[0]:
+        raise StatsError(f"{unnamed[1]} records in {len(files)} partitions carry a cell that "
+                         "their file's ciyuan.cells metadata does not name: the partitions were "
+                         "altered after export; export them again (`ciyuan report` without "
+                         "--no-export)")
+    keys = ", ".join(f"n.{c}" for c in columns[1:])
+    conn.execute(f"CREATE TEMP TABLE scanned AS SELECT {keys}, s.* EXCLUDE (cell) "
+                 "FROM by_cell s JOIN cell_names n USING (cell)")
+    conn.unregister("cell_names")
+    return True
+
+
 def build_cube(root: Path, months: Sequence[str], catalog: Catalog, *,
                threads: int | None = None) -> Cube:
     """Scan the partitions of ``months`` that exist under ``root`` into a cube."""
@@ -88,11 +122,11 @@ def build_cube(root: Path, months: Sequence[str], catalog: Catalog, *,
     if threads:
         conn.execute(f"SET threads = {int(threads)}")
     keys = ", ".join(_SCANNED)
-    if files:
+    if files and not _scan_by_cells(conn, files):
         conn.execute(
             f"CREATE TEMP TABLE scanned AS SELECT month, {keys}, {_SCAN} "
             "FROM read_parquet(?, hive_partitioning = true) GROUP BY ALL", [files])
-    else:
+    elif not files:
         columns = ", ".join(f"NULL::VARCHAR AS {d}" for d in ("month", *_SCANNED))
         sums = ", ".join(f"0::BIGINT AS {c}" for c in (
             "requests", "input_tokens", "cached_input", "cache_write", "output_tokens",

@@ -4,7 +4,9 @@ The store stays the system of record. ``export_months`` copies the settled recor
 month into ``DIR/month=YYYY-MM/usage.parquet`` (replacing that month's file, so a re-export
 after late events picks them up), joined with what statistics need and the store does not
 hold per record: the tenant's sector, the model's provider and its country of origin, and the
-call's modality. A partition written by anything else (the release benchmark generates 10⁸
+call's modality. Each row also carries its ``cell`` (see ``ciyuan.stats.cells``): the integer
+key of its dimension combination, named in the file's metadata, which the release groups by.
+A partition written by anything else (the release benchmark generates 10⁸
 synthetic rows straight into this layout) is read the same way.
 """
 
@@ -20,10 +22,11 @@ import pyarrow.parquet as pq
 
 from ciyuan.catalog.models import Catalog
 from ciyuan.core.records import UsageRecord
+from ciyuan.stats.cells import CellAssigner
 from ciyuan.store.usage import UsageStore
 
 __all__ = ["PARTITION_SCHEMA", "ROW_GROUP", "export_months", "month_bounds", "month_of",
-           "months_between", "partition_path", "record_row", "shift_month"]
+           "months_between", "partition_path", "record_row", "shift_month", "with_cells"]
 
 #: Rows buffered per Parquet row group while exporting (bounds the exporter's memory).
 ROW_GROUP = 100_000
@@ -50,6 +53,7 @@ PARTITION_SCHEMA = pa.schema([
     ("standard_tokens", pa.int64()),
     ("currency", pa.string()),
     ("charge_nano", pa.int64()),
+    ("cell", pa.int64()),  # null in partitions written without cells (read by text columns)
 ])
 
 
@@ -121,6 +125,14 @@ def record_row(record: UsageRecord, sectors: Mapping[str, str],
     }
 
 
+def with_cells(rows: Iterable[dict[str, object]],
+               cells: CellAssigner) -> Iterator[dict[str, object]]:
+    """The rows, each given the cell of its dimension combination."""
+    for row in rows:
+        row["cell"] = cells.cell(row)
+        yield row
+
+
 def _batches(rows: Iterable[dict[str, object]]) -> Iterator[pa.RecordBatch]:
     buffer: list[dict[str, object]] = []
     for row in rows:
@@ -146,14 +158,15 @@ def export_months(store: UsageStore, months: Iterable[str], root: Path, *,
         target = partition_path(root, month)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".parquet.partial")
-        count = 0
+        count, cells = 0, CellAssigner(month)
         with pq.ParquetWriter(partial, PARTITION_SCHEMA) as writer:
-            for batch in _batches(record_row(r, sectors, catalog)
-                                  for r in store.query(start, end)):
+            rows = (record_row(r, sectors, catalog) for r in store.query(start, end))
+            for batch in _batches(with_cells(rows, cells)):
                 writer.write_batch(batch)
                 count += batch.num_rows
                 if progress is not None:
                     progress(month, count)
+            writer.add_key_value_metadata(cells.metadata())
         os.replace(partial, target)
         written[month] = count
     return written
