@@ -191,6 +191,21 @@ def test_query_pages_through_ties_in_start_time(make_store: MakeStore) -> None:
     assert [r.id for r in store.query(T0, T0 + dt.timedelta(days=1))] == ids
 
 
+def test_task_records_finds_a_tenants_records_of_one_task(store: UsageStore) -> None:
+    from ciyuan.store.usage import TaskRecords
+
+    assert isinstance(store, TaskRecords)
+    for i, (tenant, task) in enumerate([("acme", "t-9"), ("acme", "t-9"), ("acme", "t-1"),
+                                        ("globex", "t-9"), ("acme", "")]):
+        store.begin(pending(f"call-{i}", tenant=tenant, task=task,
+                            started_at=T0 + dt.timedelta(seconds=10 - i)))
+    assert [r.id for r in store.task_records("acme", "t-9", limit=5)] == ["call-1", "call-0"]
+    assert [r.id for r in store.task_records("acme", "t-9", limit=1)] == ["call-1"]
+    assert [r.id for r in store.task_records("globex", "t-9", limit=5)] == ["call-3"]
+    assert store.task_records("acme", "", limit=5) == []
+    assert store.task_records("acme", "t-404", limit=5) == []
+
+
 def test_pending_lists_records_left_behind(store: UsageStore) -> None:
     for n in range(4):
         store.begin(pending(f"p{n}", started_at=T0 + dt.timedelta(minutes=n)))
@@ -235,7 +250,8 @@ def test_sqlite_shares_a_file_with_the_ledger(tmp_path: Path) -> None:
                            "FROM usage_records WHERE tenant = 'acme'").fetchone()
         names = {r[0] for r in conn.execute("SELECT name FROM _usage_migrations")}
     conn.close()
-    assert row == (6_250_000, 1_200, 300) and names == {"0001-usage-records"}
+    assert row == (6_250_000, 1_200, 300) and names == {"0001-usage-records",
+                                                        "0002-usage-records-task"}
 
 
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:

@@ -74,6 +74,14 @@ class MemoryUsageStore:
                      if r.status == "pending" and r.started_at < started_before]
         return sorted(found, key=lambda r: (r.started_at, r.id))
 
+    def task_records(self, tenant: str, task: str, *, limit: int) -> list[UsageRecord]:
+        assert limit > 0
+        with self._lock:
+            self._check_open()
+            found = [r for r in self._records.values()
+                     if task and r.tenant == tenant and r.task == task]
+        return sorted(found, key=lambda r: (r.started_at, r.id))[:limit]
+
     def query(self, start: dt.datetime, end: dt.datetime, tenant: str | None = None,
               statuses: tuple[str, ...] = ("completed", "reconciled"),
               ) -> Iterator[UsageRecord]:

@@ -135,6 +135,14 @@ class PostgresUsageStore:
                 "ORDER BY started_at, id", (started_before,)).fetchall()
         return [_record(row) for row in rows]
 
+    def task_records(self, tenant: str, task: str, *, limit: int) -> list[UsageRecord]:
+        assert limit > 0
+        with self._lock:
+            rows = self._conn.execute(
+                f"{_SELECT} WHERE tenant = %s AND task = %s AND task <> '' "
+                "ORDER BY started_at, id LIMIT %s", (tenant, task, limit)).fetchall()
+        return [_record(row) for row in rows]
+
     def query(self, start: dt.datetime, end: dt.datetime, tenant: str | None = None,
               statuses: tuple[str, ...] = ("completed", "reconciled"),
               ) -> Iterator[UsageRecord]:

@@ -123,6 +123,14 @@ class SqliteUsageStore:
                 (to_us(started_before),)).fetchall()
         return [_record(row) for row in rows]
 
+    def task_records(self, tenant: str, task: str, *, limit: int) -> list[UsageRecord]:
+        assert limit > 0
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLS} FROM usage_records WHERE tenant = ? AND task = ? AND task <> ''"
+                " ORDER BY started_at_us, id LIMIT ?", (tenant, task, limit)).fetchall()
+        return [_record(row) for row in rows]
+
     def query(self, start: dt.datetime, end: dt.datetime, tenant: str | None = None,
               statuses: tuple[str, ...] = ("completed", "reconciled"),
               ) -> Iterator[UsageRecord]:

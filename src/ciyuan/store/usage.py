@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ciyuan.core.records import UsageRecord
 
-__all__ = ["UsageStore", "open_usage_store"]
+__all__ = ["TaskRecords", "UsageStore", "open_usage_store"]
 
 
 class UsageStore(Protocol):
@@ -49,6 +49,20 @@ class UsageStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TaskRecords(Protocol):
+    """Finding a tenant's records by task (``X-Ciyuan-Task``): outcome reports name a task.
+
+    Every store here implements it beside :class:`UsageStore`; it is its own Protocol so that
+    stand-in usage stores need not.
+    """
+
+    def task_records(self, tenant: str, task: str, *, limit: int) -> list[UsageRecord]:
+        """At most ``limit`` records of ``tenant`` with that non-empty task, in started_at
+        order (any status)."""
+        ...
 
 
 def open_usage_store(db_url: str) -> UsageStore:

@@ -229,13 +229,20 @@ def _indexes(started: str) -> tuple[str, ...]:
     )
 
 
+#: Outcome reports name a task (X-Ciyuan-Task) and find its records by it.
+_TASK_INDEX = Migration(
+    "0002-usage-records-task",
+    ("CREATE INDEX usage_records_task ON usage_records (tenant, task) WHERE task <> ''",))
+
 #: SQLite: named, ordered, recorded in ``_usage_migrations``.
 USAGE_MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001-usage-records",
               (_table(False), *_indexes("started_at_us"))),
+    _TASK_INDEX,
 )
 #: PostgreSQL: the same migrations, recorded in ``ciyuan_usage_migrations``.
 POSTGRES_DDL: tuple[Migration, ...] = (
     Migration("0001-usage-records",
               (_table(True), *_indexes("started_at"))),
+    _TASK_INDEX,
 )
