@@ -4,6 +4,7 @@
 
     InputError
     ├── CurrencyMismatchError       plan and price book in different currencies
+    ├── ChargeSignalError           a quality score or outcome count a charge model cannot use
     └── InvalidPriceDataError       a LiteLLM JSON file cannot be imported
     NotFoundError
     ├── NoPriceError                the model has no price (in that currency)
@@ -23,6 +24,7 @@ from __future__ import annotations
 from ciyuan.core.errors import ConfigError, InputError, NotFoundError
 
 __all__ = [
+    "ChargeSignalError",
     "CurrencyMismatchError",
     "InvalidPriceDataError",
     "MissingPriceError",
@@ -41,6 +43,12 @@ class CurrencyMismatchError(InputError):
     code = "currency-mismatch"
     summary = ("A plan and a price book (or two amounts) are in different currencies; convert "
                "explicitly with a dated FX rate (`--convert`).")
+
+
+class ChargeSignalError(InputError):
+    code = "charge-signal-invalid"
+    summary = ("A call's quality score is outside [0, 1] or an outcome count is not a whole "
+               "number ≥ 0; pass signals as exact Decimals (see ciyuan.price.signals).")
 
 
 class InvalidPriceDataError(InputError):
