@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ciyuan.core.errors import InputError
-from ciyuan.core.money import NANO_PLACES
+from ciyuan.core.money import NANO_PLACES, format_amount
 
 __all__ = [
     "MAX_NOTE_CHARS",
@@ -154,6 +154,17 @@ class Outcome:
         if len(self.note) > MAX_NOTE_CHARS:
             raise InvalidOutcomeError(f"note: at most {MAX_NOTE_CHARS} characters",
                                       field="note")
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as JSON-ready data: money and score as exact decimal strings."""
+        return {
+            "id": self.id, "tenant": self.tenant, "request_id": self.record_id or None,
+            "task_id": self.task or None, "outcome": self.outcome,
+            "value": None if self.value is None else format_amount(self.value),
+            "currency": self.currency or None,
+            "score": None if self.score is None else format_amount(self.score),
+            "note": self.note, "reported_at": self.reported_at.isoformat(),
+        }
 
     def same_report(self, other: Outcome) -> bool:
         """Whether ``other`` is the same report (everything but when it was received)."""

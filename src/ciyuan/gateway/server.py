@@ -145,7 +145,19 @@ def build_gateway(settings: Settings, options: ServeOptions
         usage, tenant_budgets(billing, lambda: [t.id for t in directory.tenants()]),
         options.release_dir, now)
     return (gateway, build_admin_app(services, prefix=""),
-            dashboard_routes(dashboard, settings.admin_token))
+            [*dashboard_routes(dashboard, settings.admin_token), *_outcomes(gateway, settings)])
+
+
+def _outcomes(gateway: Gateway, settings: Settings) -> list[BaseRoute]:
+    """``/v1/outcomes`` over the outcome store, linked to the gateway's usage records."""
+    from ciyuan.gateway.outcomes import OutcomeDesk, outcome_routes
+    from ciyuan.store.outcomes import open_outcome_store
+    from ciyuan.store.usage import TaskRecords
+
+    assert isinstance(gateway.usage, TaskRecords), "every usage store finds records by task"
+    return outcome_routes(OutcomeDesk(
+        authenticate=gateway.authenticate, usage=gateway.usage, tasks=gateway.usage,
+        outcomes=open_outcome_store(settings.db_url), now=gateway.now))
 
 
 def _die_with_parent() -> None:
