@@ -9,9 +9,9 @@ entry on; :func:`verify_chain` names the first one.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _string
 
 from ciyuan.ledger.engine import EntryKind
 from ciyuan.ledger.errors import LedgerJournalTamperedError
@@ -35,15 +35,21 @@ class JournalEntry:
 
 
 def canonical_json(seq: int, kind: EntryKind, t: Transfer) -> bytes:
-    """The bytes hashed for one entry; every field of the transfer, in a fixed form."""
-    body = {
-        "seq": seq, "kind": kind, "id": t.id, "debit_account_id": t.debit_account_id,
-        "credit_account_id": t.credit_account_id, "amount": t.amount, "code": t.code,
-        "flags": int(t.flags), "pending_id": t.pending_id, "timeout_s": t.timeout_s,
-        "metadata": [list(pair) for pair in t.metadata], "timestamp_ns": t.timestamp_ns,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    """The bytes hashed for one entry; every field of the transfer, in a fixed form.
+
+    Byte for byte what ``json.dumps(body, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` gives for the entry's fields (the chain's format since the first
+    journal; tests/ledger/test_journal.py holds that reference), written out directly with
+    json's own string escaper: json.dumps built an encoder per call and cost three times as
+    much, a sixth of a batch's CPU time.
+    """
+    metadata = ",".join(f"[{_string(k)},{_string(v)}]" for k, v in t.metadata)
+    return (f'{{"amount":{t.amount},"code":{_string(t.code)},'
+            f'"credit_account_id":{_string(t.credit_account_id)},'
+            f'"debit_account_id":{_string(t.debit_account_id)},"flags":{t.flags._value_},'
+            f'"id":{_string(t.id)},"kind":{_string(kind)},"metadata":[{metadata}],'
+            f'"pending_id":{_string(t.pending_id)},"seq":{seq},"timeout_s":{t.timeout_s},'
+            f'"timestamp_ns":{t.timestamp_ns}}}').encode()
 
 
 def chain_hash(prev_hash: str, seq: int, kind: EntryKind, t: Transfer) -> str:

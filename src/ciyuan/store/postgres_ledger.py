@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -232,12 +232,13 @@ class PostgresLedgerStore:
             transfers={row[2]: transfer_from_row(row) for row in stored},
             pendings={row[2]: PendingStatus(row[14]) for row in stored if row[14] is not None})
 
-    def _write_effects(self, conn: Conn, effects: Sequence[Effect]) -> None:
+    def _write_effects(self, conn: Conn, effects: Sequence[Effect],
+                       balances: Mapping[str, Balance]) -> None:
         """Journal rows chained after the head, final balances, pending statuses, new head."""
         if not effects:
             return
         rows, seq, head_hash = chain_rows(effects, *self._head)
-        balances = final_balances(effects)
+        balances = final_balances(balances, effects)
         pendings = final_pendings(effects)
         conn.execute(WRITE_EFFECTS, (
             *_columns(rows, len(JOURNAL_TYPES)),
@@ -257,7 +258,7 @@ class PostgresLedgerStore:
                                 for a in (t.debit_account_id, t.credit_account_id)})
             state, expiries = expire_due(state, now_ns, only=pending_ids)
             outcome = apply_batch(state, transfers, now_ns)
-            self._write_effects(conn, (*expiries, *outcome.effects))
+            self._write_effects(conn, (*expiries, *outcome.effects), outcome.state.balances)
         return list(outcome.results)
 
     def expire(self, now_ns: int | None = None) -> int:
@@ -267,8 +268,8 @@ class PostgresLedgerStore:
                 "SELECT id FROM pendings WHERE status = 'pending' AND expires_at_ns <= %s "
                 "ORDER BY expires_at_ns LIMIT %s", (now_ns, MAX_BATCH))}
             state = self._load(conn, set(), due, set())
-            _, expiries = expire_due(state, now_ns, only=due)
-            self._write_effects(conn, expiries)
+            state, expiries = expire_due(state, now_ns, only=due)
+            self._write_effects(conn, expiries, state.balances)
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------

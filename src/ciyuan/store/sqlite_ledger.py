@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -178,7 +178,8 @@ class SqliteLedgerStore:
             balances={row["id"]: Balance(*row[7:]) for row in rows},
             transfers=transfers, pendings=pendings)
 
-    def _write_effects(self, conn: sqlite3.Connection, effects: Sequence[Effect]) -> None:
+    def _write_effects(self, conn: sqlite3.Connection, effects: Sequence[Effect],
+                       balances: Mapping[str, Balance]) -> None:
         """Journal rows chained after the head; each touched account's and pending's final
         state once per batch (not once per effect)."""
         if not effects:
@@ -191,7 +192,7 @@ class SqliteLedgerStore:
         conn.executemany(f"UPDATE accounts SET ({_BALANCE_COLS}) = (?, ?, ?, ?) WHERE id = ?",
                          [(b.debits_pending, b.debits_posted, b.credits_pending,
                            b.credits_posted, account_id)
-                          for account_id, b in final_balances(effects).items()])
+                          for account_id, b in final_balances(balances, effects).items()])
         conn.executemany("INSERT INTO pendings (id, status, expires_at_ns) VALUES (?, ?, ?) "
                          "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
                          [(pending_id, status, expires) for pending_id, (status, expires)
@@ -207,7 +208,7 @@ class SqliteLedgerStore:
                                 for a in (t.debit_account_id, t.credit_account_id)})
             state, expiries = expire_due(state, now_ns, only=pending_ids)
             outcome = apply_batch(state, transfers, now_ns)
-            self._write_effects(conn, (*expiries, *outcome.effects))
+            self._write_effects(conn, (*expiries, *outcome.effects), outcome.state.balances)
         return list(outcome.results)
 
     def expire(self, now_ns: int | None = None) -> int:
@@ -217,8 +218,8 @@ class SqliteLedgerStore:
                 "SELECT id FROM pendings WHERE status = 'pending' AND expires_at_ns <= ? "
                 "ORDER BY expires_at_ns LIMIT ?", (now_ns, MAX_BATCH))}
             state = self._load(set(), due, set())
-            _, expiries = expire_due(state, now_ns, only=due)
-            self._write_effects(conn, expiries)
+            state, expiries = expire_due(state, now_ns, only=due)
+            self._write_effects(conn, expiries, state.balances)
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------
