@@ -14,6 +14,7 @@ from ciyuan.cli.identity import keys_group, tenants_group
 from ciyuan.cli.invoice import invoice_command
 from ciyuan.cli.ledger import ledger_group
 from ciyuan.cli.models import models_command
+from ciyuan.cli.outcomes import outcomes_command
 from ciyuan.cli.price import price_command
 from ciyuan.cli.receipt import receipt_group
 from ciyuan.cli.reconcile import reconcile_command
@@ -53,6 +54,7 @@ cli.add_command(receipt_group)
 cli.add_command(sim_provider_command)
 cli.add_command(serve_command)
 cli.add_command(usage_command)
+cli.add_command(outcomes_command)
 cli.add_command(invoice_command)
 cli.add_command(reconcile_command)
 cli.add_command(report_command)
