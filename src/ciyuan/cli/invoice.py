@@ -1,7 +1,8 @@
 """``ciyuan invoice``: draft or issue a month's invoices, as a table, JSON or an HTML file.
 
 Also home of :func:`open_billing_stores`, which ``ciyuan reconcile`` shares: the usage,
-invoice and ledger stores of ``--db``. (``ciyuan.store.open`` has a factory for the ledger
+invoice, ledger and outcome stores of ``--db`` (outcome reports feed pay-for-quality and
+pay-for-outcome plans). (``ciyuan.store.open`` has a factory for the ledger
 only so far; the usage store is opened here from the URL's scheme.)
 """
 
@@ -19,10 +20,18 @@ from rich.table import Table
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.cli.price import app_pricer
 from ciyuan.core.money import format_amount
-from ciyuan.invoice import Document, Invoicer, invoice_settings, render_html, to_json
+from ciyuan.invoice import (
+    Document,
+    Invoicer,
+    SettlementStatement,
+    invoice_settings,
+    render_html,
+    to_json,
+)
 from ciyuan.price.api import as_instant
 from ciyuan.store.invoice_protocol import InvoiceStore, open_invoice_store
 from ciyuan.store.open import open_ledger_store
+from ciyuan.store.outcomes import OutcomeStore, open_outcome_store
 from ciyuan.store.protocol import LedgerStore
 from ciyuan.store.usage import UsageStore, open_usage_store
 
@@ -34,6 +43,7 @@ class BillingStores:
     usage: UsageStore
     invoices: InvoiceStore
     ledger: LedgerStore
+    outcomes: OutcomeStore
 
 
 @contextmanager
@@ -47,7 +57,9 @@ def open_billing_stores(app: App) -> Iterator[BillingStores]:
         stack.callback(usage.close)
         invoices = open_invoice_store(url)
         stack.callback(invoices.close)
-        yield BillingStores(usage, invoices, ledger)
+        outcomes = open_outcome_store(url)
+        stack.callback(outcomes.close)
+        yield BillingStores(usage, invoices, ledger, outcomes)
 
 
 def _table(app: App, doc: Document) -> None:
@@ -81,10 +93,14 @@ def _table(app: App, doc: Document) -> None:
               help="Issue: number, store and post to the ledger (immutable). Default: draft.")
 @click.option("--as-of", "as_of", metavar="ISO-TIME",
               help="Take this as the current time (grace period, drafts); default now.")
+@click.option("--settlement", is_flag=True,
+              help="Also show the month's settlement: who pays whom, and the platform's "
+                   "margin per tenant and basis (usage, quality, outcome).")
 @pass_app
 @handle_errors
 def invoice_command(app: App, /, month: str, tenant: str | None, as_json: bool,
-                    html_file: str | None, issue: bool, as_of: str | None) -> None:
+                    html_file: str | None, issue: bool, as_of: str | None,
+                    settlement: bool) -> None:
     """Invoice a month's usage: a draft by default, numbered and posted with --issue.
 
     Each run bills what the month has not billed yet (cumulative minus already billed), so
@@ -96,6 +112,7 @@ def invoice_command(app: App, /, month: str, tenant: str | None, as_json: bool,
       ciyuan invoice --month 2026-01
       ciyuan invoice --month 2026-01 --tenant acme --json
       ciyuan invoice --month 2026-01 --issue --html invoices-2026-01.html
+      ciyuan invoice --month 2026-01 --issue --settlement --json
     """
     if as_json and html_file:
         raise click.UsageError("use either --json or --html FILE, not both")
@@ -103,7 +120,7 @@ def invoice_command(app: App, /, month: str, tenant: str | None, as_json: bool,
     settings = invoice_settings(app.settings.section("invoice"))
     with open_billing_stores(app) as stores:
         invoicer = Invoicer(stores.usage, stores.invoices, app_pricer(app), settings,
-                            stores.ledger, clock=lambda: now)
+                            stores.ledger, clock=lambda: now, outcomes=stores.outcomes)
         period = invoicer.period(month)
         documents, nothing = [], []
         for name in [tenant] if tenant else invoicer.tenants(month):
@@ -112,10 +129,14 @@ def invoice_command(app: App, /, month: str, tenant: str | None, as_json: bool,
                 nothing.append(name)
             else:
                 documents.append(doc)
+        statement = invoicer.statement(month, now=now) if settlement else None
     if as_json:
-        emit_json({"month": period.label, "time_zone": period.time_zone,
-                   "final": period.is_final(now, settings.grace), "issued": issue,
-                   "documents": [to_json(d) for d in documents], "nothing_to_bill": nothing})
+        data = {"month": period.label, "time_zone": period.time_zone,
+                "final": period.is_final(now, settings.grace), "issued": issue,
+                "documents": [to_json(d) for d in documents], "nothing_to_bill": nothing}
+        if statement is not None:
+            data["settlement"] = statement.to_json()
+        emit_json(data)
         return
     if html_file:
         Path(html_file).write_text(render_html(documents, f"ciyuan invoices {period.label}"),
@@ -126,3 +147,21 @@ def invoice_command(app: App, /, month: str, tenant: str | None, as_json: bool,
             _table(app, doc)
     for name in nothing:
         click.echo(f"{name}: nothing to bill for {period}", err=True)
+    if statement is not None:
+        _statement_tables(app, statement)
+
+
+def _statement_tables(app: App, statement: SettlementStatement) -> None:
+    parties = Table(title=f"settlement {statement.period.label} ({statement.currency})")
+    for col in ("party", "amount", "basis"):
+        parties.add_column(col, justify="right" if col == "amount" else "left")
+    for p in statement.parties:
+        parties.add_row(p.party, format(p.amount, "f"), p.basis)
+    app.console.print(parties)
+    margins = Table(title="platform margin: consumer charge − provider cost")
+    for col in ("tenant", "basis", "charge", "provider cost", "margin"):
+        margins.add_column(col, justify="left" if col in ("tenant", "basis") else "right")
+    for m in statement.margins:
+        margins.add_row(m.tenant, m.basis, format_amount(m.charge),
+                        format_amount(m.provider_cost), format_amount(m.margin))
+    app.console.print(margins)

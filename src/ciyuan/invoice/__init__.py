@@ -4,8 +4,10 @@ Owns billing periods (calendar months in a stated time zone, with a grace period
 usage), the invoice rounding rule (each line once, half-up to the currency's minor unit; tax
 on the unrounded subtotal, rounded once), "cumulative minus already billed" composition,
 gapless document numbers, credit notes, the ledger postings of issued documents, JSON and
-self-contained HTML output, and zero-sum settlement statements (consumer → platform →
-reseller → providers).
+self-contained HTML output, zero-sum settlement statements (consumer → platform →
+reseller → providers) with the platform's margin per basis, and the signals (quality scores,
+settled outcomes) that pay-for-quality and pay-for-outcome plans price on
+(:mod:`ciyuan.invoice.signals`).
 
 In: usage records (``ciyuan.store.usage.UsageStore``), the price engine (``ciyuan.price``),
 issued documents (``ciyuan.store.invoice_protocol.InvoiceStore``). Out: immutable
@@ -26,12 +28,14 @@ from ciyuan.invoice.posting import document_transfers, post_document
 from ciyuan.invoice.rating import PeriodRating, rate_records
 from ciyuan.invoice.service import Invoicer
 from ciyuan.invoice.settlement import (
+    Margin,
     PartyAmount,
     SettlementEntry,
     SettlementStatement,
     SettlementTerms,
     settle,
 )
+from ciyuan.invoice.signals import OutcomeScores, QualitySource, call_signals
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -43,14 +47,18 @@ __all__ = [
     "InvoiceSettings",
     "Invoicer",
     "LineKey",
+    "Margin",
+    "OutcomeScores",
     "PartyAmount",
     "PeriodRating",
     "ProviderCost",
+    "QualitySource",
     "SettlementEntry",
     "SettlementStatement",
     "SettlementTerms",
     "TaxLine",
     "TaxRule",
+    "call_signals",
     "compose",
     "credit_note",
     "document_transfers",

@@ -6,11 +6,18 @@ allowances, packs) see the same sequence however often the period is invoiced. L
 summed exactly per :class:`~ciyuan.invoice.document.LineKey` (model × category × component,
 tier and unit price). Period-open charges (subscription fees) are always included;
 period-close charges (minimum commitments) only once the period is final.
+
+Each record may carry signals (``{record id: signals}``, from
+:func:`ciyuan.invoice.signals.call_signals`) for pay-for-quality and pay-for-outcome models.
+Charges and upstream costs are also summed per *basis* (``outcome`` for calls a
+pay-for-outcome model priced, ``quality`` for calls a pay-for-quality one scaled, ``usage``
+for the rest, ``period`` for period fees) and provider, so the settlement can show the
+platform's margin on each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,9 +28,12 @@ from ciyuan.invoice.period import BillingPeriod
 from ciyuan.price import PeriodState, Plan, Pricer, close_period, open_period
 from ciyuan.price.lines import ChargeLine
 
-__all__ = ["Accrued", "PeriodRating", "line_key", "rate_records"]
+__all__ = ["BASES", "Accrued", "PeriodRating", "billable", "line_key", "rate_records"]
 
 BILLABLE = ("completed", "reconciled")
+#: Charge-model kind → the basis of the calls it priced (first match in this order wins).
+BASES = {"pay_for_outcome": "outcome", "pay_for_quality": "quality"}
+_NO_SIGNALS: Mapping[str, Mapping[str, Decimal]] = {}
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class PeriodRating:
     #: provider → exact charge of its records ("" for period fees of no provider)
     charges_by_provider: Mapping[str, Decimal] = field(default_factory=dict)
     records: int = 0
+    #: (basis, provider) → (exact charge, upstream cost in nano-units of ``currency``, records)
+    by_basis: Mapping[tuple[str, str], tuple[Decimal, int, int]] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -67,6 +79,15 @@ class _Sums:
         self.lines: dict[LineKey, tuple[Decimal, Decimal]] = {}
         self.costs: dict[tuple[str, str], tuple[int, int]] = {}
         self.by_provider: dict[str, Decimal] = {}
+        self.bases: dict[tuple[str, str], tuple[Decimal, int, int]] = {}
+
+    def basis(self, basis: str, provider: str, lines: Sequence[ChargeLine], cost_nano: int,
+              records: int) -> None:
+        if not lines and not records:
+            return
+        charge, cost, count = self.bases.get((basis, provider), (Decimal(0), 0, 0))
+        self.bases[(basis, provider)] = (MONEY_CONTEXT.add(charge, exact_sum(
+            ln.amount for ln in lines)), cost + cost_nano, count + records)
 
     def add(self, model: str, provider: str, lines: Iterable[ChargeLine]) -> None:
         add = MONEY_CONTEXT.add
@@ -83,30 +104,50 @@ class _Sums:
         self.costs[key] = (nano + record.upstream_cost_nano, count + 1)
 
 
+def _basis(lines: Iterable[ChargeLine], kinds: Mapping[str, str]) -> str:
+    found = {kinds.get(ln.component, "") for ln in lines}
+    return next((basis for kind, basis in BASES.items() if kind in found), "usage")
+
+
+def billable(records: Iterable[UsageRecord], tenant: str,
+             period: BillingPeriod) -> list[UsageRecord]:
+    """``tenant``'s billable records of ``period``, in the order they are rated."""
+    return sorted((r for r in records if r.tenant == tenant and r.status in BILLABLE
+                   and period.contains(r.started_at)), key=lambda r: (r.started_at, r.id))
+
+
 def rate_records(records: Iterable[UsageRecord], *, tenant: str, period: BillingPeriod,
                  pricer: Pricer, plan: Plan, currency: str, final: bool,
-                 convert: bool = False, state: PeriodState | None = None) -> PeriodRating:
-    """Rate ``tenant``'s billable records of ``period`` (others are ignored)."""
-    chosen = sorted((r for r in records if r.tenant == tenant and r.status in BILLABLE
-                     and period.contains(r.started_at)),
-                    key=lambda r: (r.started_at, r.id))
+                 convert: bool = False, state: PeriodState | None = None,
+                 signals: Mapping[str, Mapping[str, Decimal]] = _NO_SIGNALS) -> PeriodRating:
+    """Rate ``tenant``'s billable records of ``period`` (others are ignored), each with its
+    ``signals`` (record id → signals; none by default)."""
+    chosen = billable(records, tenant, period)
+    kinds = {c.name: c.kind for c in plan.components}
     sums = _Sums()
     state = state or PeriodState(start=period.start, end=period.end)
     opening, state = open_period(plan, state, currency)
     sums.add("", "", opening)
+    sums.basis("period", "", opening, 0, 0)
     for record in chosen:
         assert record.usage is not None, record.id  # completed records carry usage
         rating = pricer.rate(record.usage, model=record.model, at=record.started_at,
                              plan=plan, state=state, currency=currency, convert=convert,
-                             service_tier=record.metadata.get("service_tier"))
+                             service_tier=record.metadata.get("service_tier"),
+                             signals=signals.get(record.id))
         state = rating.state
         sums.add(rating.model, record.provider, rating.lines)
         sums.cost(record, currency)
+        same_currency = (record.currency or currency) == currency
+        sums.basis(_basis(rating.lines, kinds), record.provider, rating.lines,
+                   record.upstream_cost_nano if same_currency else 0, 1)
     if final:
         closing, state = close_period(plan, state, currency)
         sums.add("", "", closing)
+        sums.basis("period", "", closing, 0, 0)
     return PeriodRating(
         tenant=tenant, period=period, currency=currency, plan=plan.name, final=final,
         lines={k: Accrued(q, a) for k, (q, a) in sorted(sums.lines.items())},
         provider_costs=dict(sorted(sums.costs.items())),
-        charges_by_provider=dict(sorted(sums.by_provider.items())), records=len(chosen))
+        charges_by_provider=dict(sorted(sums.by_provider.items())), records=len(chosen),
+        by_basis=dict(sorted(sums.bases.items())))

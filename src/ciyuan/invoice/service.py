@@ -7,12 +7,17 @@ bills what changed since the issued ones, and on ``issue`` numbers and stores it
 with nothing new to bill issues nothing, and the transfers of every issued document of the
 period are posted again first (idempotently), which repairs a crash between storing a
 document and posting it.
+
+Under a plan with pay-for-quality or pay-for-outcome models, the period's outcome reports
+(``outcomes``, an outcome store) become each call's signals (:mod:`ciyuan.invoice.signals`);
+quality scores come from ``quality`` when given (e.g. live judge scores), else from the
+reports' scores. A call whose dispute window is still open is billed by a later run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -24,13 +29,14 @@ from ciyuan.invoice.document import Document
 from ciyuan.invoice.errors import InvoicePeriodOpenError
 from ciyuan.invoice.period import BillingPeriod
 from ciyuan.invoice.posting import post_document
-from ciyuan.invoice.rating import PeriodRating, rate_records
+from ciyuan.invoice.rating import PeriodRating, billable, rate_records
 from ciyuan.invoice.settlement import (
     SettlementEntry,
     SettlementStatement,
     SettlementTerms,
     settle,
 )
+from ciyuan.invoice.signals import OutcomeReader, QualitySource, call_signals, needs_signals
 from ciyuan.price import Pricer
 from ciyuan.price.engine import get_plan
 
@@ -56,6 +62,8 @@ class Invoicer:
     settings: InvoiceSettings = field(default_factory=InvoiceSettings)
     ledger: LedgerStore | None = None
     clock: Callable[[], dt.datetime] = _utc_now
+    outcomes: OutcomeReader | None = None
+    quality: QualitySource | None = None
 
     def period(self, month: str) -> BillingPeriod:
         """``"2026-01"`` as a billing period in the configured time zone."""
@@ -73,10 +81,20 @@ class Invoicer:
         period = self.period(month)
         now = now or self.clock()
         plan = get_plan(self.pricer.plans, self.settings.plan_for(tenant))
+        records = billable(self.usage.query(period.start, period.end, tenant), tenant, period)
+        signals: Mapping[str, Mapping[str, Decimal]] = {}
+        if needs_signals(plan):
+            # reports come after their calls, so none about this period predates its start
+            reports = (self.outcomes.list(tenant, start=period.start, end=None)
+                       if self.outcomes is not None else [])
+            signals = call_signals(records, reports, plan=plan, period_end=period.end,
+                                   as_of=now, quality=self.quality,
+                                   resolve=self.pricer.resolve)
         return rate_records(
-            self.usage.query(period.start, period.end, tenant), tenant=tenant, period=period,
-            pricer=self.pricer, plan=plan, currency=plan.currency or self.settings.currency,
-            final=period.is_final(now, self.settings.grace), convert=self.settings.convert)
+            records, tenant=tenant, period=period, pricer=self.pricer, plan=plan,
+            currency=plan.currency or self.settings.currency,
+            final=period.is_final(now, self.settings.grace), convert=self.settings.convert,
+            signals=signals)
 
     def issued(self, tenant: str, month: str) -> list[Document]:
         return self.documents.documents(self.settings.issuer, tenant, self.period(month).label)
@@ -136,9 +154,8 @@ class Invoicer:
         currency = self.settings.currency
         for tenant in self.tenants(month):
             rating = self.rate(tenant, month, now)
-            for provider, charge in rating.charges_by_provider.items():
-                cost, _ = rating.provider_costs.get((provider, rating.currency), (0, 0))
-                entries.append(SettlementEntry(tenant, provider, charge, cost))
+            for (basis, provider), (charge, cost, _) in rating.by_basis.items():
+                entries.append(SettlementEntry(tenant, provider, charge, cost, basis))
             documents = self.issued(tenant, month)
             if documents:
                 billed[tenant] = exact_sum(d.subtotal for d in documents)

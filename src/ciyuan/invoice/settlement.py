@@ -14,6 +14,13 @@ minus the sum of all the others, in nano-units, so the parties always add up to 
 * the rounding account absorbs what the separate roundings left over (a few minor units).
 
 Sign convention: positive = receives, negative = pays.
+
+Beside the parties, ``margins`` show the platform's margin by *basis* of the charges (entries
+say theirs: ``outcome`` for pay-for-outcome calls, ``quality`` for pay-for-quality ones,
+``usage``, ``period`` fees): per tenant and basis, the consumer's exact charge, what the
+providers receive for those calls (upstream cost, or their revenue share) and the margin,
+``charge − provider cost``, exactly. They add up to the platform's exact share before
+invoice rounding, credit notes and reseller fees.
 """
 
 from __future__ import annotations
@@ -23,12 +30,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from ciyuan.core.money import MONEY_CONTEXT, exact_sum
+from ciyuan.core.money import MONEY_CONTEXT, exact_sum, format_amount
 from ciyuan.invoice.amounts import from_nano, round_line, to_nano
 from ciyuan.invoice.errors import SettlementTermsError
 from ciyuan.invoice.period import BillingPeriod
 
-__all__ = ["PartyAmount", "SettlementEntry", "SettlementStatement", "SettlementTerms", "settle"]
+__all__ = [
+    "Margin",
+    "PartyAmount",
+    "SettlementEntry",
+    "SettlementStatement",
+    "SettlementTerms",
+    "settle",
+]
 
 Role = Literal["consumer", "provider", "reseller", "platform", "rounding"]
 
@@ -57,12 +71,34 @@ class SettlementTerms:
 
 @dataclass(frozen=True)
 class SettlementEntry:
-    """One tenant's use of one provider in the period: exact charge, upstream cost."""
+    """One tenant's use of one provider in the period: exact charge, upstream cost, and the
+    basis of the charge (``""``: not broken down into margins)."""
 
     tenant: str
     provider: str
     charge: Decimal
     cost_nano: int = 0
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Margin:
+    """The platform's margin on one tenant's charges of one basis (exact decimals)."""
+
+    tenant: str
+    basis: str
+    charge: Decimal  # what the consumer is charged
+    provider_cost: Decimal  # what the providers receive for the same calls
+    margin: Decimal  # charge − provider_cost
+
+    def __post_init__(self) -> None:
+        assert self.margin == MONEY_CONTEXT.subtract(self.charge, self.provider_cost)
+
+    def to_json(self) -> dict[str, str]:
+        return {"tenant": self.tenant, "basis": self.basis,
+                "charge": format_amount(self.charge),
+                "provider_cost": format_amount(self.provider_cost),
+                "margin": format_amount(self.margin)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +119,7 @@ class SettlementStatement:
     period: BillingPeriod
     currency: str
     parties: tuple[PartyAmount, ...]
+    margins: tuple[Margin, ...] = ()
 
     @property
     def total_nano(self) -> int:
@@ -94,7 +131,8 @@ class SettlementStatement:
                 "currency": self.currency, "total_nano": self.total_nano,
                 "parties": [{"party": p.party, "role": p.role, "amount": format(p.amount, "f"),
                              "amount_nano": p.amount_nano, "exact": format(p.exact, "f"),
-                             "basis": p.basis} for p in self.parties]}
+                             "basis": p.basis} for p in self.parties],
+                "margins": [m.to_json() for m in self.margins]}
 
 
 def _grouped(entries: Iterable[SettlementEntry]) -> tuple[dict[str, Decimal],
@@ -111,6 +149,24 @@ def _grouped(entries: Iterable[SettlementEntry]) -> tuple[dict[str, Decimal],
     return by_tenant, by_provider, cost
 
 
+def _margins(entries: Iterable[SettlementEntry], terms: SettlementTerms) -> tuple[Margin, ...]:
+    add, mul = MONEY_CONTEXT.add, MONEY_CONTEXT.multiply
+    sums: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for e in entries:
+        if not e.basis:
+            continue
+        if not e.provider:
+            paid = Decimal(0)
+        elif e.provider in terms.revenue_share:
+            paid = mul(terms.revenue_share[e.provider], e.charge)
+        else:
+            paid = from_nano(e.cost_nano)
+        charge, cost = sums.get((e.tenant, e.basis), (Decimal(0), Decimal(0)))
+        sums[(e.tenant, e.basis)] = (add(charge, e.charge), add(cost, paid))
+    return tuple(Margin(tenant, basis, charge, cost, MONEY_CONTEXT.subtract(charge, cost))
+                 for (tenant, basis), (charge, cost) in sorted(sums.items()))
+
+
 def settle(period: BillingPeriod, currency: str, entries: Iterable[SettlementEntry],
            terms: SettlementTerms | None = None,
            billed: Mapping[str, Decimal] | None = None) -> SettlementStatement:
@@ -118,6 +174,7 @@ def settle(period: BillingPeriod, currency: str, entries: Iterable[SettlementEnt
     consumer pays."""
     terms = terms or SettlementTerms()
     mul = MONEY_CONTEXT.multiply
+    entries = list(entries)
 
     def money(exact: Decimal) -> int:
         return to_nano(round_line(exact, currency))
@@ -158,4 +215,4 @@ def settle(period: BillingPeriod, currency: str, entries: Iterable[SettlementEnt
     residual = -sum(p.amount_nano for p in parties)
     parties.append(PartyAmount("rounding", "rounding", residual, from_nano(residual),
                                "minus the sum of the rounded shares"))
-    return SettlementStatement(period, currency, tuple(parties))
+    return SettlementStatement(period, currency, tuple(parties), _margins(entries, terms))
