@@ -13,8 +13,8 @@ from rich.table import Table
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.quality.builtin import DATA
 from ciyuan.quality.index import Result, quality_index
-from ciyuan.quality.runner import EvalOptions, read_results, run_eval
-from ciyuan.quality.suites import load_suite
+from ciyuan.quality.runner import DEFAULT_JUDGE_TASKS, EvalOptions, read_results, run_eval
+from ciyuan.quality.suites import TASK_CLASSES, load_suite
 
 __all__ = ["eval_group", "quality_command"]
 
@@ -41,11 +41,19 @@ def eval_group() -> None:
               help="Calls in flight at once.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval-results"), show_default=True, help="Results directory.")
+@click.option("--judge", default=None, metavar="MODEL",
+              help="Judge model that grades `judge` items and the --judge-task classes "
+                   "(through the gateway, metered as evaluation). Without it `judge` items "
+                   "are not scorable and are left out.")
+@click.option("--judge-task", "judge_tasks", multiple=True, type=click.Choice(TASK_CLASSES),
+              help="Task class the judge grades instead of its own scorer (repeatable; "
+                   f"default {', '.join(DEFAULT_JUDGE_TASKS)}).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @pass_app
 @handle_errors
 def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key: str,
-                concurrency: int, out: Path, as_json: bool) -> None:
+                concurrency: int, out: Path, judge: str | None, judge_tasks: tuple[str, ...],
+                as_json: bool) -> None:
     """Run every item of a suite against each model and score it; an interrupted run started
     again skips what is already scored.
 
@@ -53,11 +61,13 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
     Examples:
       ciyuan eval run --model gpt-4o --model qwen-plus --key cy-...
       ciyuan eval run --suite my-suite.jsonl --model deepseek-chat --concurrency 8 --json
+      ciyuan eval run --model qwen-plus --judge gpt-4o --judge-task summarization
     """
     loaded = load_suite(_suite_path(suite))
     summaries = []
     for model in models:
-        options = EvalOptions(model, gateway.rstrip("/") + "/v1", key, out, concurrency)
+        options = EvalOptions(model, gateway.rstrip("/") + "/v1", key, out, concurrency,
+                              judge=judge, judge_tasks=judge_tasks or DEFAULT_JUDGE_TASKS)
         columns = (TextColumn(f"{model:<16.16}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=app.err, transient=True) as bar:
@@ -70,14 +80,16 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
         summaries.append({"model": model, "results": str(summary.path),
                           "scored": summary.scored, "skipped": summary.skipped,
                           "failed_calls": summary.failed_calls,
-                          "scorer_errors": summary.scorer_errors})
+                          "scorer_errors": summary.scorer_errors,
+                          "not_scorable": summary.not_scorable, "judge": judge})
     if as_json:
         emit_json({"suite": loaded.name, "version": loaded.version, "runs": summaries})
         return
     for s in summaries:
         app.console.print(f"{s['model']}: {s['scored']} scored, {s['skipped']} already done, "
                           f"{s['failed_calls']} failed calls, {s['scorer_errors']} scorer "
-                          f"errors → {s['results']}")
+                          f"errors, {s['not_scorable']} not scorable (no --judge) → "
+                          f"{s['results']}")
 
 
 def _costs(app: App, rows: list[dict[str, Any]]) -> dict[str, int]:

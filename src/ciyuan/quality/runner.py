@@ -7,6 +7,12 @@ as soon as it is scored. A run that is interrupted and started again skips the i
 scored (those whose scorer failed, or whose call failed, are tried again).
 
 Results live in ``OUT/<suite>-<version>/<model>.jsonl``; ``ciyuan quality`` reads them.
+
+Items a judge model grades (scorer ``judge``, and with a judge the task classes in
+``judge_tasks``) are graded by ``EvalOptions.judge`` through the gateway
+(``ciyuan.quality.judge``); their rows carry ``judge``, ``rubric`` and the judge call's
+``judge_usage_record``. Without a judge, ``judge`` items are not called at all and are counted
+as not scorable; a judged row counts as done only for the judge that gave it.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ciyuan.quality.scorers import get_scorer, safe_score
+from ciyuan.quality.scorers import Score, get_scorer, safe_score
 from ciyuan.quality.suites import Item, Suite
 
-__all__ = ["MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items", "read_results",
-           "results_path", "run_eval"]
+__all__ = ["DEFAULT_JUDGE_TASKS", "MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items",
+           "read_results", "results_path", "run_eval"]
 
 #: Calls in flight at most (``--concurrency`` is checked against it).
 MAX_CONCURRENCY = 64
@@ -30,6 +36,9 @@ MAX_CONCURRENCY = 64
 ANSWER_MAX_TOKENS = 1024
 #: Seconds one call may take before it counts as failed (it is tried again on resume).
 CALL_TIMEOUT_S = 120.0
+#: Task classes a judge grades (instead of their automatic scorer) when one is given: those
+#: whose reference is a text answer that token-F1 only approximates.
+DEFAULT_JUDGE_TASKS = ("summarization", "translation")
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,14 @@ class EvalOptions:
     api_key: str
     out: Path
     concurrency: int = 4
+    judge: str | None = None  # the judge model (None: judge items are not scorable)
+    judge_tasks: tuple[str, ...] = DEFAULT_JUDGE_TASKS
+
+    def judged_by(self, item: Item) -> str:
+        """The judge that grades ``item`` ("" when its own scorer does)."""
+        if item.scorer == "judge" or (self.judge and item.task in self.judge_tasks):
+            return self.judge or ""
+        return ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class RunSummary:
     skipped: int  # already scored by an earlier run
     failed_calls: int
     scorer_errors: int
+    not_scorable: int = 0  # judge items left out: no judge was given
 
 
 def results_path(out: Path, suite: Suite, model: str) -> Path:
@@ -77,10 +95,23 @@ async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
                tick: Callable[[str], None]) -> tuple[int, int, int]:
     import openai
 
+    from ciyuan.quality.judge import Judge
+
     gate = asyncio.Semaphore(options.concurrency)
     counts = {"scored": 0, "calls": 0, "errors": 0}
     client = openai.AsyncOpenAI(base_url=options.base_url, api_key=options.api_key,
                                 max_retries=2, timeout=CALL_TIMEOUT_S)
+    judges: dict[str, Judge] = {}
+
+    async def judged(item: Item, answer: str, row: dict[str, Any]) -> Score:
+        rubric = str(item.options.get("rubric", "grade-reference")) \
+            if item.scorer == "judge" else "grade-reference"
+        judge = judges.setdefault(rubric, Judge(client, options.judge or "", rubric))
+        async with gate:
+            result = await judge.grade(item.prompt, answer, item.reference, task=item.id)
+        row.update(scorer="judge", judge=result.score.judge, rubric=result.score.rubric,
+                   judge_usage_record=result.usage_record)
+        return result.score
 
     async def one(item: Item, sink: Any) -> None:
         row: dict[str, Any] = {"item": item.id, "task": item.task, "language": item.language,
@@ -99,11 +130,17 @@ async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
                         response.usage.completion_tokens
             except openai.APIError as exc:
                 row["call_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        if "call_error" not in row and options.judged_by(item):
+            try:
+                score = await judged(item, answer, row)
+            except openai.APIError as exc:
+                row["call_error"] = f"judge: {type(exc).__name__}: {exc}"[:300]
+        elif "call_error" not in row:
+            scorer = get_scorer(item.scorer, **item.options)
+            score = await asyncio.to_thread(safe_score, scorer, answer, item.reference)
         if "call_error" in row:
             counts["calls"] += 1
         else:
-            scorer = get_scorer(item.scorer, **item.options)
-            score = await asyncio.to_thread(safe_score, scorer, answer, item.reference)
             row.update(value=score.value, passed=score.passed, detail=score.detail,
                        error=score.error)
             counts["scored"] += 1
@@ -128,14 +165,17 @@ def run_eval(suite: Suite, options: EvalOptions,
 
         raise QualityError(f"--concurrency must be 1..{MAX_CONCURRENCY}", field="concurrency")
     path = results_path(options.out, suite, options.model)
+    judge_of = {item.id: options.judged_by(item) for item in suite.items}
     path.parent.mkdir(parents=True, exist_ok=True)
-    done = done_items(path)
+    done = {row["item"] for row in _scored_rows(path) if not row.get("error")
+            and row.get("judge", "") == judge_of.get(row["item"], "")}
     if path.exists() and path.stat().st_size:
         with path.open("rb+") as handle:  # a line torn by a kill stays a line of its own
             handle.seek(-1, 2)
             if handle.read(1) != b"\n":
                 handle.write(b"\n")
-    todo = [i for i in suite.items if i.id not in done]
+    unscorable = [i for i in suite.items if i.scorer == "judge" and not options.judge]
+    todo = [i for i in suite.items if i.id not in done and i not in unscorable]
     finished = 0
 
     def tick(_: str) -> None:
@@ -144,7 +184,8 @@ def run_eval(suite: Suite, options: EvalOptions,
         progress(finished, len(todo))
 
     scored, failed, errors = asyncio.run(_run(suite, options, todo, path, tick))
-    return RunSummary(path, scored, len(suite.items) - len(todo), failed, errors)
+    return RunSummary(path, scored, len(suite.items) - len(todo) - len(unscorable), failed,
+                      errors, len(unscorable))
 
 
 def read_results(folder: Path) -> list[dict[str, Any]]:

@@ -27,6 +27,8 @@ class Score:
     passed: bool
     detail: str = ""
     error: str = ""  # set when the scorer failed: the item counts as an error, not a zero
+    judge: str = ""  # the judge model, for scores an LLM judge gave (ciyuan.quality.judge)
+    rubric: str = ""  # and the rubric it used, as id@version
 
     def __post_init__(self) -> None:
         assert 0.0 <= self.value <= 1.0, self.value
@@ -72,4 +74,4 @@ def safe_score(scorer: Scorer, answer: str, reference: Any) -> Score:
 
 def load_builtin_scorers() -> None:
     """Register the scorers ciyuan ships (their modules register themselves on import)."""
-    from ciyuan.quality import code, structured, text  # noqa: F401 - they register themselves
+    from ciyuan.quality import code, judge, structured, text  # noqa: F401 - they register

@@ -23,6 +23,7 @@ from ciyuan.sim.cache import PrefixCache, rounded
 from ciyuan.sim.config import MAX_TOKENS_LIMIT, SimConfig
 from ciyuan.sim.faults import FaultPlan
 from ciyuan.sim.generate import compose_answer, draw, reasoning_tokens
+from ciyuan.sim.judging import SimJudge
 from ciyuan.sim.models import SimModel
 from ciyuan.sim.phrases import OPENERS
 from ciyuan.sim.request import ChatRequest
@@ -91,6 +92,7 @@ class Simulator:
                else AnswerKey.builtin())
         self.skills = Skills(key, config.skills if config.skills is not None
                              else DEFAULT_SKILLS, config.seed)
+        self.judge = SimJudge(key, self.skills.accuracy, config.seed)
 
     def warm(self) -> None:
         """Load every served model's vocabulary and chat format (the first call is slow)."""
@@ -153,6 +155,8 @@ class Simulator:
                 return Reply("", call, "tool_calls", usage)
         graded = self.skills.answer(model.name, request.last_text) \
             if request.last_role == "user" else None
+        if graded is None and request.last_role == "user":  # a judge rubric: a verdict
+            graded = self.judge.reply(model.name, request.last_text)
         if graded is not None and count(graded) <= room:  # an evaluation item: right or
             usage = Usage(prompt, 0, 0, reasoning + count(graded), reasoning)  # wrong by skill
             return Reply(graded, None, "stop", usage)
