@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pg_database import fresh_pg_database
 
 from ciyuan.cli.main import cli
 from ciyuan.core.outcomes import Outcome
 from ciyuan.store.outcomes import open_outcome_store
+from pg_database import fresh_pg_database
 
 NOV = dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC)
 
