@@ -184,3 +184,73 @@ def test_the_settlement_shows_the_platform_margin(stores: Stores) -> None:
     assert statement.to_json()["margins"][1] == {
         "tenant": "globex", "basis": "outcome", "charge": "1",
         "provider_cost": "0.12", "margin": "0.88"}
+
+
+CONFIG = """
+[invoice.tenants.acme]
+plan = "graded"
+
+[invoice.tenants.globex]
+plan = "outcomes"
+
+[plans.graded]
+currency = "USD"
+
+[[plans.graded.charges]]
+kind = "per_token"
+
+[[plans.graded.charges]]
+kind = "pay_for_quality"
+name = "quality"
+floor = "0.5"
+cap = "1.2"
+tiers = [
+  { min_score = "0", multiplier = "0.5" },
+  { min_score = "0.6", multiplier = "1" },
+  { min_score = "0.9", multiplier = "1.2" },
+]
+
+[plans.outcomes]
+currency = "USD"
+
+[[plans.outcomes.charges]]
+kind = "per_token"
+
+[[plans.outcomes.charges]]
+kind = "pay_for_outcome"
+name = "outcomes"
+price = "0.40"
+partial_share = "0.5"
+dispute_days = 7
+"""
+
+
+def test_ciyuan_invoice_bills_both_plans_and_prints_the_margins(
+        stores: Stores, db_url: str, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from ciyuan.cli.main import cli
+
+    config = tmp_path / "ciyuan.toml"
+    config.write_text(CONFIG, "utf-8")
+
+    def run(*args: str) -> Any:
+        result = CliRunner().invoke(cli, ["--db", db_url, "--config", str(config), "invoice",
+                                          "--month", "2026-01", *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    first = json.loads(run("--issue", "--as-of", FIRST_RUN.isoformat(), "--json").output)
+    totals = {d["tenant"]: d["totals"]["total"] for d in first["documents"]}
+    assert totals == {"acme": "9.25", "globex": "0.60"}
+    second = json.loads(run("--issue", "--settlement", "--as-of", SECOND_RUN.isoformat(),
+                            "--json").output)
+    assert [(d["tenant"], d["totals"]["total"]) for d in second["documents"]] == [
+        ("globex", "0.40")]
+    margins = {(m["tenant"], m["basis"]): m["margin"] for m in second["settlement"]["margins"]}
+    assert margins == {("acme", "quality"): "1.25", ("globex", "outcome"): "0.88"}
+    assert second["settlement"]["total_nano"] == 0
+    table = run("--settlement", "--as-of", SECOND_RUN.isoformat()).output
+    assert "platform margin" in table and "0.88" in table and "2.13" in table
