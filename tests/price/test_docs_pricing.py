@@ -19,9 +19,10 @@ def _blocks(language: str) -> list[str]:
 
 def test_the_page_has_the_three_worked_examples() -> None:
     text = DOC.read_text("utf-8")
-    for heading in ("two-part tariff", "graduated tier crossing", "expiring token pack"):
+    for heading in ("two-part tariff", "graduated tier crossing", "expiring token pack",
+                    "pay for quality", "pay for outcome"):
         assert heading in text.lower()
-    assert len(_blocks("python")) >= 4
+    assert len(_blocks("python")) >= 8
 
 
 @pytest.mark.parametrize("number", range(len(_blocks("python"))))
