@@ -254,3 +254,46 @@ def test_ciyuan_invoice_bills_both_plans_and_prints_the_margins(
     assert second["settlement"]["total_nano"] == 0
     table = run("--settlement", "--as-of", SECOND_RUN.isoformat()).output
     assert "platform margin" in table and "0.88" in table and "2.13" in table
+
+
+def test_rejected_outcomes_bill_nothing_and_the_margin_goes_negative(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rejected.db'}"
+    opened = Stores(open_usage_store(url), open_invoice_store(url), open_ledger_store(url),
+                    open_outcome_store(url))
+    try:
+        calls, _ = globex()
+        for done in calls[:2]:
+            opened.usage.begin(replace(done, status="pending", completed_at=None, usage=None,
+                                       usage_method="", upstream_cost_nano=0))
+            opened.usage.complete(done)
+            opened.outcomes.add(report(int(done.id.split("-")[1]), "globex",
+                                       int(done.id.split("-")[1]), "rejected", day(8)))
+        invoicer = _invoicer(opened)
+        invoice = invoicer.issue("globex", "2026-01", FIRST_RUN)
+        assert invoice is not None and invoice.total == 0
+        assert [c.amount_nano for c in invoice.provider_costs] == [40_000_000]
+        assert opened.ledger.balance("payable:openai:USD").credits_posted == 40_000_000
+        (margin,) = invoicer.statement("2026-01", now=FIRST_RUN).margins
+        assert (margin.charge, margin.provider_cost, margin.margin) == (
+            Decimal(0), Decimal("0.04"), Decimal("-0.04"))
+    finally:
+        opened.close()
+
+
+def test_an_outcome_plan_without_an_outcome_store_is_refused(stores: Stores) -> None:
+    from ciyuan.invoice.errors import InvoiceConfigError
+
+    invoicer = replace(_invoicer(stores), outcomes=None)
+    with pytest.raises(InvoiceConfigError, match="outcome") as caught:
+        invoicer.draft("globex", "2026-01", FIRST_RUN)
+    assert caught.value.code == "invoice-config-invalid"
+    with pytest.raises(InvoiceConfigError, match="no outcome store"):
+        invoicer.draft("acme", "2026-01", FIRST_RUN)  # pay-for-quality, no score source
+
+    class Constant:
+        def scores(self, records: Any) -> dict[str, Decimal]:
+            return {r.id: Decimal("0.95") for r in records}
+
+    judged = replace(invoicer, quality=Constant())  # another score source is enough
+    draft = judged.draft("acme", "2026-01", FIRST_RUN)
+    assert draft is not None and draft.total == Decimal("12.00")  # 4 × 2.50 × 1.2

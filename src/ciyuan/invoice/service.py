@@ -26,7 +26,7 @@ from ciyuan.core.money import exact_sum
 from ciyuan.invoice.compose import compose, credit_note
 from ciyuan.invoice.config import InvoiceSettings
 from ciyuan.invoice.document import Document
-from ciyuan.invoice.errors import InvoicePeriodOpenError
+from ciyuan.invoice.errors import InvoiceConfigError, InvoicePeriodOpenError
 from ciyuan.invoice.period import BillingPeriod
 from ciyuan.invoice.posting import post_document
 from ciyuan.invoice.rating import PeriodRating, billable, rate_records
@@ -37,7 +37,8 @@ from ciyuan.invoice.settlement import (
     settle,
 )
 from ciyuan.invoice.signals import OutcomeReader, QualitySource, call_signals, needs_signals
-from ciyuan.price import Pricer
+from ciyuan.price import Plan, Pricer
+from ciyuan.price.charges import PayForOutcome
 from ciyuan.price.engine import get_plan
 
 if TYPE_CHECKING:  # the store layer depends on this package, not the other way round
@@ -84,6 +85,7 @@ class Invoicer:
         records = billable(self.usage.query(period.start, period.end, tenant), tenant, period)
         signals: Mapping[str, Mapping[str, Decimal]] = {}
         if needs_signals(plan):
+            self._check_sources(plan)
             # reports come after their calls, so none about this period predates its start
             reports = (self.outcomes.list(tenant, start=period.start, end=None)
                        if self.outcomes is not None else [])
@@ -95,6 +97,16 @@ class Invoicer:
             currency=plan.currency or self.settings.currency,
             final=period.is_final(now, self.settings.grace), convert=self.settings.convert,
             signals=signals)
+
+    def _check_sources(self, plan: Plan) -> None:
+        """Refuse to bill a plan that reads outcome reports without somewhere to read them:
+        every call would silently bill as unscored or without an outcome."""
+        outcome_priced = any(isinstance(c, PayForOutcome) for c in plan.components)
+        if self.outcomes is None and (outcome_priced or self.quality is None):
+            raise InvoiceConfigError(
+                f"plan {plan.name!r} prices calls by their outcome reports or quality scores, "
+                "but this invoicer has no outcome store; pass outcomes=open_outcome_store(url) "
+                "(`ciyuan invoice` opens the one of --db)", field="outcomes", plan=plan.name)
 
     def issued(self, tenant: str, month: str) -> list[Document]:
         return self.documents.documents(self.settings.issuer, tenant, self.period(month).label)
