@@ -151,14 +151,16 @@ coefficients = st.decimals(-10, 10, places=4)
 
 @settings(max_examples=300, deadline=None)
 @given(bounds=bounds, score=scores, intercept=coefficients, slope=coefficients,
-       thresholds=st.lists(st.decimals(0, 1, places=3), min_size=1, max_size=5, unique=True))
+       thresholds=st.lists(st.decimals(0, 1, places=3), min_size=1, max_size=5, unique=True),
+       multipliers=st.lists(st.decimals(-5, 10, places=3), min_size=5, max_size=5))
 def test_the_multiplier_always_lies_within_floor_and_cap(
         bounds: list[Decimal], score: Decimal, intercept: Decimal, slope: Decimal,
-        thresholds: list[Decimal]) -> None:
+        thresholds: list[Decimal], multipliers: list[Decimal]) -> None:
     floor, cap = bounds
     linear = PayForQuality("q", floor, cap, floor, intercept=intercept, slope=slope)
-    tiers = tuple(QualityTier(t, cap if i % 2 else floor)
-                  for i, t in enumerate(sorted(thresholds)))
+    # built directly, tiers may hold multipliers config would refuse: they are clamped too
+    tiers = tuple(QualityTier(t, m) for t, m in zip(sorted(thresholds), multipliers,
+                                                    strict=False))
     tiered = PayForQuality("q", floor, cap, floor, tiers=tiers)
     for model in (linear, tiered):
         value, _, _ = model.multiplier(score)
