@@ -111,6 +111,8 @@ async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: A
                                      upstream.headers.get("x-request-id", ""))
     if receipt:
         headers[RECEIPT_HEADER] = receipt
+    if gateway.completed is not None and isinstance(data, dict):
+        gateway.completed.offer(record, call.body, data)
     gateway.metrics.latency.labels(call.endpoint.name, "false").observe(
         time.perf_counter() - call.started)
     return Response(content, status_code=upstream.status_code, headers=headers,

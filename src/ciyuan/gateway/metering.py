@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ciyuan.core.errors import InputError
 from ciyuan.core.money import to_nano_units
@@ -35,7 +35,7 @@ from ciyuan.measure.measurer import Measurer
 from ciyuan.price.api import Pricer
 from ciyuan.store.usage import UsageStore
 
-__all__ = ["CallInProgressError", "Gateway", "MeteredCall", "nano"]
+__all__ = ["CallInProgressError", "CompletedCalls", "Gateway", "MeteredCall", "nano"]
 
 
 class CallInProgressError(GatewayError):
@@ -71,6 +71,14 @@ class MeteredCall:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+class CompletedCalls(Protocol):
+    """Told of every completed non-streamed call after it is settled (e.g. live judging);
+    must return at once: it runs on the request path."""
+
+    def offer(self, record: UsageRecord, body: Mapping[str, Any],
+              response: Mapping[str, Any]) -> None: ...
+
+
 @dataclass
 class Gateway:
     """The services one gateway process runs with (built once by ``server``)."""
@@ -85,6 +93,7 @@ class Gateway:
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    completed: CompletedCalls | None = None  # live judging (ciyuan.gateway.judging)
 
     # -- before the upstream call ---------------------------------------------------------
     def authenticate(self, headers: Mapping[str, str]) -> Principal:

@@ -178,6 +178,9 @@ def _forked_worker(settings: Settings, options: ServeOptions, sock: socket.socke
 def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
     gateway, admin, dashboard = build_gateway(settings, options)
     app: Any = build_app(gateway, admin, dashboard)
+    from ciyuan.gateway.judging import attach_live_judge
+
+    attach_live_judge(gateway, app, settings, options.env)  # off unless ciyuan.toml says so
     if options.simulated_time:
         app = SimulatedTime(app)
     config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning",

@@ -1,0 +1,92 @@
+"""PostgreSQL judge-score store (psycopg 3): the same contract as the SQLite one.
+
+One connection per store, used by one thread at a time (a lock), autocommit with an explicit
+transaction per call. ``add`` is ``INSERT … ON CONFLICT DO NOTHING`` then a read of the row
+that won, so gateway workers judging the same call store one score. ``schema`` puts the table
+in a schema of its own (tests use one per test).
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ciyuan.quality.live import JudgeScore
+from ciyuan.store.judge_score_schema import (
+    JUDGE_SCORE_COLUMNS,
+    POSTGRES_JUDGE_SCORE_MIGRATIONS,
+    JudgeScoreSchemaError,
+    score_from_row,
+    score_values,
+)
+from ciyuan.store.migrations import apply_pg_migrations, refusal
+
+__all__ = ["PostgresJudgeScoreStore"]
+
+_PG_COLS = [c.removesuffix("_us") for c in JUDGE_SCORE_COLUMNS]
+_COLS = ", ".join(_PG_COLS)
+_INSERT = (f"INSERT INTO judge_scores ({_COLS}) VALUES ({', '.join(['%s'] * len(_PG_COLS))}) "
+           "ON CONFLICT (record_id, judge, rubric) DO NOTHING")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+def _same(value: dt.datetime) -> dt.datetime:
+    return value
+
+
+class PostgresJudgeScoreStore:
+    """The :class:`~ciyuan.store.judge_scores.JudgeScoreStore` on PostgreSQL."""
+
+    def __init__(self, dsn: str, *, schema: str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._conn = psycopg.connect(dsn, autocommit=True)
+        try:
+            if schema is not None:
+                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(schema)))
+                self._conn.execute(sql.SQL("SET search_path TO {}").format(
+                    sql.Identifier(schema)))
+            apply_pg_migrations(self._conn, POSTGRES_JUDGE_SCORE_MIGRATIONS,
+                                table="ciyuan_judge_score_migrations",
+                                lock=f"ciyuan-judge-score-migrations:{schema or ''}",
+                                refuse=refusal(JudgeScoreSchemaError, "judge-score"))
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def add(self, score: JudgeScore) -> JudgeScore:
+        with self._lock, self._conn.transaction():
+            self._conn.execute(_INSERT, score_values(score, _same))
+            row = self._conn.execute(
+                f"SELECT {_COLS} FROM judge_scores WHERE record_id = %s AND judge = %s AND "
+                "rubric = %s", (score.record_id, score.judge, score.rubric)).fetchone()
+            assert row is not None
+            return score_from_row(row, _utc)
+
+    def list(self, tenant: str | None, *,
+             record_ids: Iterable[str] | None = None) -> builtins.list[JudgeScore]:
+        where, params = ["TRUE"], builtins.list[Any]()
+        if tenant is not None:
+            where.append("tenant = %s")
+            params.append(tenant)
+        if record_ids is not None:
+            where.append("record_id = ANY(%s)")
+            params.append(sorted(set(record_ids)))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLS} FROM judge_scores WHERE {' AND '.join(where)} ORDER BY seq",
+                params).fetchall()
+        return [score_from_row(row, _utc) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
