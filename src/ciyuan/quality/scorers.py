@@ -74,4 +74,10 @@ def safe_score(scorer: Scorer, answer: str, reference: Any) -> Score:
 
 def load_builtin_scorers() -> None:
     """Register the scorers ciyuan ships (their modules register themselves on import)."""
-    from ciyuan.quality import code, judge, structured, text  # noqa: F401 - they register
+    from ciyuan.quality import (  # noqa: F401 - they register themselves
+        code,
+        judge,
+        semantic,
+        structured,
+        text,
+    )

@@ -180,20 +180,39 @@ class Completeness:
     """The share of required points the answer covers; passes at ``threshold``.
 
     The reference is a list of points; a point is a phrase, or a list of phrases any of which
-    covers it (synonyms, the other language). A phrase covers a point when its normalized form
-    occurs in the normalized answer (so Chinese needs no word boundaries).
+    covers it (synonyms, the other language). With ``match = "phrase"`` (the default) a
+    phrase covers a point when its normalized form occurs in the normalized answer (so
+    Chinese needs no word boundaries); with ``match = "similarity"`` when some sentence of
+    the answer reaches ``point_threshold`` cosine against it (ciyuan.quality.semantic).
     """
 
     threshold: float = 1.0
+    match: str = "phrase"
+    point_threshold: float | None = None  # similarity only; None: semantic.POINT_THRESHOLD
+    model_dir: str | None = None  # similarity only; None: the packaged embedding model
     name: str = "completeness"
+
+    def __post_init__(self) -> None:
+        if self.match not in ("phrase", "similarity"):
+            raise QualityError(f"completeness match {self.match!r}: use phrase or similarity",
+                               field="match")
+
+    def _covered(self, answer: str, points: Sequence[Any]) -> list[bool]:
+        if self.match == "similarity":
+            from ciyuan.quality.semantic import POINT_THRESHOLD, points_covered
+
+            bar = POINT_THRESHOLD if self.point_threshold is None else self.point_threshold
+            return points_covered(answer, points, bar, self.model_dir)
+        text = normalize(answer)
+        return [any(normalize(x) in text for x in _references(p)) for p in points]
 
     def score(self, answer: str, reference: Any) -> Score:
         if isinstance(reference, str) or not isinstance(reference, Sequence) or not reference:
             raise QualityError("a completeness reference is a non-empty list of points",
                                field="reference")
-        text = normalize(answer)
-        missing = [p if isinstance(p, str) else p[0] for p in reference
-                   if not any(normalize(x) in text for x in _references(p))]
+        covered = self._covered(answer, reference)
+        missing = [p if isinstance(p, str) else p[0]
+                   for p, hit in zip(reference, covered, strict=True) if not hit]
         share = 1 - len(missing) / len(reference)
         detail = "all points covered" if not missing else "missing: " + "; ".join(missing)[:300]
         return Score(self.name, share, share >= self.threshold, detail)
