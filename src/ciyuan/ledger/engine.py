@@ -254,7 +254,7 @@ def apply_batch(state: LedgerState, transfers: Sequence[Transfer], now_ns: int) 
                 if chain_failed:
                     w.restore(snap)
                     _fail_chain(results, chain_start)
-                chain_start = None
+                chain_start, chain_failed = None, False
     return BatchOutcome(w.state(), tuple(results), tuple(w.effects))
 
 
