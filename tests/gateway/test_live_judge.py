@@ -79,7 +79,8 @@ class LiveEnv:
 
     async def call(self, n: int) -> str:
         response = await self.client.post(
-            "/v1/chat/completions", headers={"authorization": f"Bearer {KEY}"},
+            "/v1/chat/completions",  # an idempotency key makes the record id (so the sample)
+            headers={"authorization": f"Bearer {KEY}", "idempotency-key": f"call-{n}"},  # fixed
             json={"model": "qwen-plus", "max_tokens": 2000,
                   "messages": [{"role": "user", "content": PROMPTS[n % len(PROMPTS)]}]})
         assert response.status_code == 200, response.text
