@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ciyuan.cli.context import App, emit_json, handle_errors, pass_app
 from ciyuan.quality.builtin import DATA
-from ciyuan.quality.index import Result, quality_index
-from ciyuan.quality.runner import DEFAULT_JUDGE_TASKS, EvalOptions, read_results, run_eval
+from ciyuan.quality.perturb import KINDS
+from ciyuan.quality.robustness import run_variants
+from ciyuan.quality.runner import DEFAULT_JUDGE_TASKS, EvalOptions, run_eval
 from ciyuan.quality.suites import TASK_CLASSES, load_suite
 
 __all__ = ["eval_group", "quality_command"]
@@ -48,12 +48,19 @@ def eval_group() -> None:
 @click.option("--judge-task", "judge_tasks", multiple=True, type=click.Choice(TASK_CLASSES),
               help="Task class the judge grades instead of its own scorer (repeatable; "
                    f"default {', '.join(DEFAULT_JUDGE_TASKS)}).")
+@click.option("--perturb", default="", metavar="KIND[,KIND]",
+              help=f"Also run perturbed variants of every item for robustness: "
+                   f"{', '.join(KINDS)} (comma-separated).")
+@click.option("--robustness", is_flag=True, help="Shorthand for --perturb with every kind.")
+@click.option("--seeds", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Seeds per perturbation; above 1 each item is also asked again unchanged "
+                   "under seeds 1..N-1 (sent as the request's seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @pass_app
 @handle_errors
 def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key: str,
                 concurrency: int, out: Path, judge: str | None, judge_tasks: tuple[str, ...],
-                as_json: bool) -> None:
+                perturb: str, robustness: bool, seeds: int, as_json: bool) -> None:
     """Run every item of a suite against each model and score it; an interrupted run started
     again skips what is already scored.
 
@@ -62,12 +69,15 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
       ciyuan eval run --model gpt-4o --model qwen-plus --key cy-...
       ciyuan eval run --suite my-suite.jsonl --model deepseek-chat --concurrency 8 --json
       ciyuan eval run --model qwen-plus --judge gpt-4o --judge-task summarization
+      ciyuan eval run --model gpt-4o --perturb typos,paraphrase --seeds 3
     """
     loaded = load_suite(_suite_path(suite))
+    kinds = KINDS if robustness else tuple(k.strip() for k in perturb.split(",") if k.strip())
     summaries = []
     for model in models:
         options = EvalOptions(model, gateway.rstrip("/") + "/v1", key, out, concurrency,
-                              judge=judge, judge_tasks=judge_tasks or DEFAULT_JUDGE_TASKS)
+                              judge=judge, judge_tasks=judge_tasks or DEFAULT_JUDGE_TASKS,
+                              embedding_model=app.settings.embedding_model)
         columns = (TextColumn(f"{model:<16.16}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=app.err, transient=True) as bar:
@@ -77,11 +87,17 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
                 bar.update(task, completed=done, total=total)
 
             summary = run_eval(loaded, options, progress)
+            varied = run_variants(loaded, options, kinds, seeds, progress) if kinds else []
         summaries.append({"model": model, "results": str(summary.path),
                           "scored": summary.scored, "skipped": summary.skipped,
                           "failed_calls": summary.failed_calls,
                           "scorer_errors": summary.scorer_errors,
                           "not_scorable": summary.not_scorable, "judge": judge})
+        if varied:
+            summaries[-1]["variants"] = {
+                "kinds": list(kinds), "seeds": seeds, "results": str(varied[0].path),
+                **{k: sum(getattr(v, k) for v in varied)
+                   for k in ("scored", "skipped", "failed_calls", "scorer_errors")}}
     if as_json:
         emit_json({"suite": loaded.name, "version": loaded.version, "runs": summaries})
         return
@@ -90,6 +106,11 @@ def run_command(app: App, suite: str, models: tuple[str, ...], gateway: str, key
                           f"{s['failed_calls']} failed calls, {s['scorer_errors']} scorer "
                           f"errors, {s['not_scorable']} not scorable (no --judge) → "
                           f"{s['results']}")
+        if "variants" in s:
+            v: dict[str, Any] = s["variants"]  # type: ignore[assignment]
+            app.console.print(f"  variants ({', '.join(v['kinds'])} × {v['seeds']} seeds): "
+                              f"{v['scored']} scored, {v['skipped']} already done, "
+                              f"{v['failed_calls']} failed calls → {v['results']}")
 
 
 def _costs(app: App, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -118,33 +139,18 @@ def _costs(app: App, rows: list[dict[str, Any]]) -> dict[str, int]:
 @pass_app
 @handle_errors
 def quality_command(app: App, results: Path, models: tuple[str, ...], as_json: bool) -> None:
-    """The quality index of the evaluated models: accuracy per task class and overall with
-    95 % bootstrap intervals, scorer errors, and cost of pass (from the metered calls)."""
-    rows = [r for r in read_results(results) if not models or r["model"] in models]
-    costs = _costs(app, rows)
-    index = quality_index(Result(r["model"], r["task"], r["item"], float(r["value"]),
-                                 bool(r["passed"]), bool(r.get("error")),
-                                 costs.get(r.get("usage_record", ""), 0), int(r.get("tokens", 0)))
-                          for r in rows)
-    data = {m: {"overall": vars(q.overall), "by_task": {t: vars(e) for t, e in q.by_task.items()},
-                "errors": q.errors, "cost_of_pass_nano": q.cost_of_pass_nano,
-                "tokens_per_pass": q.tokens_per_pass} for m, q in index.items()}
+    """The quality of the evaluated models: accuracy per task class and overall with 95 %
+    bootstrap intervals, scorer errors, cost of pass (from the metered calls), and the
+    four-dimension profile — accuracy, completeness, efficiency, robustness — with their
+    combined score (docs/methods/quality-index.md); n/a where a dimension has no data."""
+    from ciyuan.cli.quality_view import build_view, print_view, view_data
+
+    view = build_view(results, models, lambda rows: _costs(app, rows))
+    data = view_data(view)
     if as_json:
         emit_json(data)
         return
     if not data:
         click.echo(f"no results in {results}: run `ciyuan eval run` first", err=True)
         return
-    tasks = sorted({t for q in index.values() for t in q.by_task})
-    table = Table(title="Quality index (accuracy, 95 % bootstrap interval)")
-    table.add_column("model")
-    table.add_column("overall", justify="right")
-    for task in tasks:
-        table.add_column(task, justify="right")
-    table.add_column("errors", justify="right")
-    for model, q in index.items():
-        o = q.overall
-        table.add_row(model, f"{o.mean:.3f} [{o.low:.3f}, {o.high:.3f}]",
-                      *(f"{q.by_task[t].mean:.2f}" if t in q.by_task else "n/a" for t in tasks),
-                      str(q.errors))
-    app.console.print(table)
+    print_view(app.console, view)

@@ -6,7 +6,8 @@ task), scored by the item's scorer, and appended to a results file, one JSON lin
 as soon as it is scored. A run that is interrupted and started again skips the items already
 scored (those whose scorer failed, or whose call failed, are tried again).
 
-Results live in ``OUT/<suite>-<version>/<model>.jsonl``; ``ciyuan quality`` reads them.
+Results live in ``OUT/<suite>-<version>/<model>.jsonl``; ``ciyuan quality`` reads them. Each
+row carries the call's ``latency_ms`` (request sent to answer parsed, through the gateway).
 
 Items a judge model grades (scorer ``judge``, and with a judge the task classes in
 ``judge_tasks``) are graded by ``EvalOptions.judge`` through the gateway
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,17 @@ class EvalOptions:
     concurrency: int = 4
     judge: str | None = None  # the judge model (None: judge items are not scorable)
     judge_tasks: tuple[str, ...] = DEFAULT_JUDGE_TASKS
+    seed: int | None = None  # the sampling seed sent with every call (robustness variants)
+    embedding_model: Path | None = None  # for the embedding scorers (None: the packaged one)
+
+    def scorer_options(self, item: Item) -> dict[str, Any]:
+        """``item.options``, with the configured embedding model for the scorers that embed."""
+        from ciyuan.quality.semantic import EMBEDDING_SCORERS
+
+        options = dict(item.options)
+        if self.embedding_model is not None and item.scorer in EMBEDDING_SCORERS:
+            options.setdefault("model_dir", str(self.embedding_model))
+        return options
 
     def judged_by(self, item: Item) -> str:
         """The judge that grades ``item`` ("" when its own scorer does)."""
@@ -118,11 +131,14 @@ async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
                                "model": options.model, "scorer": item.scorer}
         async with gate:
             try:
+                started = time.perf_counter()
                 raw = await client.chat.completions.with_raw_response.create(
                     model=options.model, max_tokens=ANSWER_MAX_TOKENS,
                     messages=[{"role": "user", "content": item.prompt}],
-                    extra_headers={"x-ciyuan-purpose": "evaluation", "x-ciyuan-task": item.id})
+                    extra_headers={"x-ciyuan-purpose": "evaluation", "x-ciyuan-task": item.id},
+                    extra_body={"seed": options.seed} if options.seed is not None else None)
                 response = raw.parse()
+                row["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
                 answer = response.choices[0].message.content or ""
                 row["usage_record"] = raw.headers.get("x-ciyuan-usage-record", "")
                 if response.usage is not None:
@@ -136,7 +152,7 @@ async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
             except openai.APIError as exc:
                 row["call_error"] = f"judge: {type(exc).__name__}: {exc}"[:300]
         elif "call_error" not in row:
-            scorer = get_scorer(item.scorer, **item.options)
+            scorer = get_scorer(item.scorer, **options.scorer_options(item))
             score = await asyncio.to_thread(safe_score, scorer, answer, item.reference)
         if "call_error" in row:
             counts["calls"] += 1

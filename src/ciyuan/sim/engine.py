@@ -153,7 +153,7 @@ class Simulator:
             if call_tokens <= room:
                 usage = Usage(prompt, 0, 0, reasoning + call_tokens, reasoning)
                 return Reply("", call, "tool_calls", usage)
-        graded = self.skills.answer(model.name, request.last_text) \
+        graded = self.skills.answer(model.name, request.last_text, request.seed) \
             if request.last_role == "user" else None
         if graded is None and request.last_role == "user":  # a judge rubric: a verdict
             graded = self.judge.reply(model.name, request.last_text)

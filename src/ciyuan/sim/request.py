@@ -47,6 +47,7 @@ class ChatRequest:
     last_text: str
     language: str  # "zh" | "en": the answer's language
     content_key: str  # JSON of the fields that decide the answer
+    seed: int | None = None  # the sampling seed asked for (OpenAI ``seed``; skill flips)
 
 
 def optional(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...],
@@ -153,4 +154,5 @@ def openai_chat_request(body: Mapping[str, Any]) -> ChatRequest:
         tool_choice=_openai_choice(body.get("tool_choice"), bool(tools)),
         max_tokens=limit, stream=stream,
         include_usage=stream and options.get("include_usage") is True,
-        reasoning_effort=optional(body, "reasoning_effort", str), cache_breakpoint=None)
+        reasoning_effort=optional(body, "reasoning_effort", str), cache_breakpoint=None,
+        seed=optional(body, "seed", int))

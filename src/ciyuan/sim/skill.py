@@ -13,10 +13,20 @@ without the noise of independent coin flips.
 
 Accuracies come from ``--skills FILE`` (JSON: ``{"gpt-4o": {"math": 0.9, "default": 0.8}}``)
 over the defaults below, which give the demo's models a visible price-performance spread.
+
+Robustness: a prompt that is an item's perturbed variant (ciyuan.quality.perturb) is
+recognised by :class:`ciyuan.sim.recognise.PromptIndex` over the key's prompts, and so is an
+item asked with a sampling ``seed``. The model first settles its answer to the item as above,
+then flips it (right to wrong, wrong to right) with its configured **flip rate** — the
+``flip`` entry of ``--skills FILE`` (``{"gpt-4o": {"flip": 0.04}}``) over
+:data:`DEFAULT_FLIP_RATES` — drawn independently per variant from the sim's seed, the model,
+the variant's text and the request's seed. With *V* variants per item the expected share of
+items answered alike under all of them is ``(1 - flip) ** V``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -27,8 +37,10 @@ from pathlib import Path
 from ciyuan.quality.builtin import prompt_key
 from ciyuan.sim.errors import SimConfigError
 from ciyuan.sim.generate import draw
+from ciyuan.sim.recognise import PromptIndex
 
-__all__ = ["DEFAULT_SKILL", "DEFAULT_SKILLS", "AnswerKey", "Skills", "load_skills"]
+__all__ = ["DEFAULT_FLIP_RATE", "DEFAULT_FLIP_RATES", "DEFAULT_SKILL", "DEFAULT_SKILLS",
+           "AnswerKey", "Skills", "load_skills"]
 
 #: Accuracy of a model that nothing configures.
 DEFAULT_SKILL = 0.5
@@ -39,6 +51,12 @@ DEFAULT_SKILLS: dict[str, dict[str, float]] = {
     "qwen-plus": {"default": 0.78, "translation": 0.9, "customer_service": 0.85},
     "deepseek-chat": {"default": 0.8, "code": 0.88, "math": 0.9},
 }
+
+#: Probability that a model nothing configures flips its answer under a perturbation.
+DEFAULT_FLIP_RATE = 0.1
+#: Flip rates of the demo's models: the stronger models are also the steadier ones.
+DEFAULT_FLIP_RATES: dict[str, float] = {"gpt-4o": 0.04, "gpt-4o-mini": 0.12,
+                                        "qwen-plus": 0.08, "deepseek-chat": 0.06}
 
 
 #: The golden-ratio step of the equidistributed sequence.
@@ -56,11 +74,23 @@ class Entry:
 @dataclass(frozen=True)
 class AnswerKey:
     entries: Mapping[str, Entry]
+    prompts: Mapping[str, str] = field(default_factory=dict)  # key -> prompt, to recognise
+    # perturbed prompts (the built-in suite's; a key file's optional "prompt" fields)
 
     @classmethod
     def builtin(cls) -> AnswerKey:
-        text = resources.files("ciyuan.quality").joinpath("data", "builtin-key.jsonl")
-        return cls.parse(text.read_text("utf-8"), "the built-in key")
+        data = resources.files("ciyuan.quality").joinpath("data")
+        key = cls.parse(data.joinpath("builtin-key.jsonl").read_text("utf-8"),
+                        "the built-in key")
+        prompts = {}
+        for line in data.joinpath("builtin.jsonl").read_text("utf-8").splitlines()[1:]:
+            prompt = json.loads(line)["prompt"]
+            prompts[prompt_key(prompt)] = prompt
+        return cls(key.entries, {k: p for k, p in prompts.items() if k in key.entries})
+
+    @functools.cached_property
+    def index(self) -> PromptIndex:
+        return PromptIndex.build(self.prompts)
 
     @classmethod
     def load(cls, path: Path) -> AnswerKey:
@@ -73,7 +103,7 @@ class AnswerKey:
 
     @classmethod
     def parse(cls, text: str, where: str) -> AnswerKey:
-        entries = {}
+        entries, prompts = {}, {}
         ranks: dict[str, int] = {}
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -84,11 +114,13 @@ class AnswerKey:
                 ranks[task] = ranks.get(task, -1) + 1
                 entries[str(raw["key"])] = Entry(task, str(raw["correct"]), str(raw["wrong"]),
                                                  ranks[task])
+                if isinstance(raw.get("prompt"), str):
+                    prompts[str(raw["key"])] = raw["prompt"]
             except (ValueError, KeyError, TypeError):
                 raise SimConfigError(f"{where}:{number}: an answer-key line is "
                                      '{"key", "task", "correct", "wrong"}',
                                      option="--answer-key") from None
-        return cls(entries)
+        return cls(entries, prompts)
 
 
 @dataclass(frozen=True)
@@ -101,14 +133,29 @@ class Skills:
         table = self.accuracy.get(model, {})
         return table.get(task, table.get("default", DEFAULT_SKILL))
 
-    def answer(self, model: str, prompt: str) -> str | None:
-        """The answer to an evaluation item's prompt; None when it is not an item."""
-        entry = self.key.entries.get(prompt_key(prompt))
+    def flip_rate(self, model: str) -> float:
+        """The probability that ``model`` flips its answer to a perturbed item."""
+        return self.accuracy.get(model, {}).get(
+            "flip", DEFAULT_FLIP_RATES.get(model, DEFAULT_FLIP_RATE))
+
+    def answer(self, model: str, prompt: str, seed: int | None = None) -> str | None:
+        """The answer to an evaluation item's prompt (or a perturbed variant of it, or the
+        item asked with a sampling ``seed``); None when it is not an item."""
+        key = prompt_key(prompt)
+        entry = self.key.entries.get(key)
+        variant = seed is not None
         if entry is None:
-            return None
+            found = self.key.index.find(prompt) if self.key.prompts else None
+            if found is None:
+                return None
+            key, entry, variant = found, self.key.entries[found], True
         start = draw(self.seed, model, entry.task, "skill").random()
         point = (start + entry.rank * _STEP) % 1.0
-        return entry.correct if point < self.of(model, entry.task) else entry.wrong
+        right = point < self.of(model, entry.task)
+        if variant and draw(self.seed, model, key, "flip", prompt,
+                            str(seed)).random() < self.flip_rate(model):
+            right = not right
+        return entry.correct if right else entry.wrong
 
 
 def load_skills(path: Path | None) -> dict[str, dict[str, float]]:
