@@ -250,7 +250,9 @@ def write_report(meta: dict[str, Any], results: dict[str, Any]) -> None:
     text = (f"**Ledger stores (bench_ledger.py, {meta['date']}).** Transfers per second through "
             "`store.submit` against raw inserts of the same journal rows (same columns, same "
             "durability: SQLite WAL + synchronous=FULL, PostgreSQL fsync + synchronous_commit "
-            f"on), medians of {meta['rounds']} interleaved rounds, ratio = ledger / raw "
+            "on; raw: SQLite executemany, PostgreSQL binary COPY from "
+            f"{COPY_MIN_ROWS} rows), medians of {meta['rounds']} interleaved rounds, "
+            "ratio = ledger / raw "
             "(target: batched >= 50 %). " + ". ".join(parts)
             + f". Target {verdict}. Without any database, the pure engine (`apply_batch`) "
             f"alone runs {big['engine_per_s']:,.0f} transfers/s and the hash chain "

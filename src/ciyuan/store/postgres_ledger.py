@@ -8,8 +8,9 @@ There is only one lock, so there is no lock order to get wrong and no deadlock. 
 then loads the slice of the state it touches (two queries), runs the pure engine
 (``ciyuan.ledger.engine``) and writes its effects: a small batch in one statement (six
 round trips in all), a larger one as a binary COPY of its journal rows and one statement
-for balances, pendings and the head (eight round trips, whatever its size). A crash or a lost connection before COMMIT leaves nothing
-behind; ids are idempotency keys, so the client retries a cut-off batch as it is.
+for balances, pendings and the head (eight round trips, whatever its size). A crash or a
+lost connection before COMMIT leaves nothing behind; ids are idempotency keys, so the
+client retries a cut-off batch as it is.
 """
 
 from __future__ import annotations
@@ -151,8 +152,9 @@ class PostgresLedgerStore:
         """One write transaction holding the chain head lock; ``self._head`` is the head.
 
         A batch costs six round trips: BEGIN, the lock, two loads, one statement for all
-        writes (or COPY and one statement: two more), COMMIT. (psycopg's pipeline mode would save three, but on a local server its
-        extra CPU cost more than the round trips: 0.55 ms against 0.3 ms per transaction.)
+        writes (or COPY and one statement: two more), COMMIT. (psycopg's pipeline mode
+        would save three, but on a local server its extra CPU cost more than the round
+        trips: 0.55 ms against 0.3 ms per transaction.)
         """
         conn = self._conn
         with self._lock, self._unavailable_as_error("write"), conn.transaction():
