@@ -8,7 +8,7 @@ byte-identical journals (same canonical JSON, same hashes) for the same history.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _string
 from typing import Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "chain_rows",
     "final_balances",
     "final_pendings",
+    "iter_chain_rows",
     "metadata_json",
     "transfer_from_row",
 ]
@@ -64,20 +65,25 @@ def metadata_json(metadata: tuple[tuple[str, str], ...]) -> str:
     return "[" + ", ".join(f"[{_string(k)}, {_string(v)}]" for k, v in metadata) + "]"
 
 
+def iter_chain_rows(effects: Iterable[Effect], seq: int,
+                    prev_hash: str) -> Iterator[JournalRow]:
+    """Journal rows for ``effects`` after the entry ``seq`` whose hash is ``prev_hash``, one
+    at a time (so that a COPY can send each row while the next one is hashed)."""
+    for effect in effects:
+        seq, t = seq + 1, effect.transfer
+        digest = chain_hash(prev_hash, seq, effect.kind, t)
+        yield (seq, effect.kind, t.id, t.debit_account_id, t.credit_account_id, t.amount,
+               t.code, t.flags._value_, t.pending_id, t.timeout_s, metadata_json(t.metadata),
+               t.timestamp_ns, prev_hash, digest)
+        prev_hash = digest
+
+
 def chain_rows(effects: Iterable[Effect], seq: int,
                prev_hash: str) -> tuple[list[JournalRow], int, str]:
     """Journal rows for ``effects`` after the entry ``seq`` whose hash is ``prev_hash``; the
     rows, the new head's sequence number and the new head's hash."""
-    rows: list[JournalRow] = []
-    append = rows.append
-    for effect in effects:
-        seq, t = seq + 1, effect.transfer
-        digest = chain_hash(prev_hash, seq, effect.kind, t)
-        append((seq, effect.kind, t.id, t.debit_account_id, t.credit_account_id, t.amount,
-                t.code, t.flags._value_, t.pending_id, t.timeout_s, metadata_json(t.metadata),
-                t.timestamp_ns, prev_hash, digest))
-        prev_hash = digest
-    return rows, seq, prev_hash
+    rows = list(iter_chain_rows(effects, seq, prev_hash))
+    return (rows, rows[-1][0], rows[-1][13]) if rows else (rows, seq, prev_hash)
 
 
 def final_balances(balances: Mapping[str, Balance],
