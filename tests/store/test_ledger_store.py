@@ -214,6 +214,24 @@ def test_a_refused_batch_writes_nothing(store: LedgerStore) -> None:
     assert store.transfers(["x"]) == {}
 
 
+def test_a_large_batch_retried_with_changes_is_answered_per_transfer(store: LedgerStore) -> None:
+    """A retry that mixes stored, changed and new transfers (PostgreSQL: COPY, and the
+    attempt that assumes no stored id is rolled back and run again with lookups)."""
+    batch = [Transfer(f"r{i}", "funding", "revenue", 3) for i in range(100)]
+    assert store.submit(batch) == ["ok"] * 100
+    changed = Transfer("r7", "funding", "revenue", 4)
+    refused_retry = Transfer("r8", "wallet", "revenue", 3)  # stored with other accounts
+    retry = [*batch[:7], changed, refused_retry, *batch[9:], Transfer("new", "funding",
+                                                                      "revenue", 1)]
+    assert store.submit(retry) == (["ok"] * 7 + [Result.EXISTS_WITH_DIFFERENT_FIELDS] * 2
+                                   + ["ok"] * 92)
+    assert store.balances(["revenue"])["revenue"].credits_posted == 301
+    assert store.submit([refused_retry]) == [Result.EXISTS_WITH_DIFFERENT_FIELDS]
+    assert store.submit(batch[:1]) == ["ok"]
+    report = store.verify()
+    assert report.ok and report.entries == 101, report
+
+
 def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
     class Boom(Exception):
         pass
