@@ -8,8 +8,8 @@ There is only one lock, so there is no lock order to get wrong and no deadlock. 
 then loads the slice of the state it touches (its accounts and the pendings it resolves; its
 own ids only on a second attempt, see ``submit``), runs the pure engine
 (``ciyuan.ledger.engine``) and writes its effects: a small batch in one statement (six
-round trips in all), a larger one as a binary COPY of its journal rows and one statement
-for balances, pendings and the head (eight round trips, whatever its size). A crash or a
+round trips at most), a larger one as a binary COPY of its journal rows and one statement
+for balances, pendings and the head (eight at most, whatever its size). A crash or a
 lost connection before COMMIT leaves nothing behind; ids are idempotency keys, so the
 client retries a cut-off batch as it is.
 """
@@ -165,9 +165,10 @@ class PostgresLedgerStore:
     def _write(self) -> Iterator[Conn]:
         """One write transaction holding the chain head lock; ``self._head`` is the head.
 
-        A batch costs six round trips: BEGIN, the lock, two loads, one statement for all
-        writes (or COPY and one statement: two more), COMMIT. (psycopg's pipeline mode
-        would save three, but on a local server its extra CPU cost more than the round
+        A batch costs five to eight round trips: BEGIN, the lock, one or two loads, one
+        statement for all writes (or COPY and one statement: two more), COMMIT. (psycopg's
+        pipeline mode
+        would save some, but on a local server its extra CPU cost more than the round
         trips: 0.55 ms against 0.3 ms per transaction.)
         """
         conn = self._conn
@@ -243,7 +244,7 @@ class PostgresLedgerStore:
               account_ids: set[str]) -> LedgerState:
         """The slice of the state a batch can read, inside the write transaction: stored
         transfers with the batch's ids and pending ids, their pending statuses, and the
-        accounts of the batch and of the pendings it resolves (two queries)."""
+        accounts of the batch and of the pendings it resolves (one or two queries)."""
         wanted = transfer_ids | pending_ids
         stored = conn.execute(LOAD_TRANSFERS, (list(wanted),)).fetchall() if wanted else []
         for row in stored:
