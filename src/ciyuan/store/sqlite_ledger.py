@@ -44,6 +44,10 @@ __all__ = ["SqliteLedgerStore"]
 
 #: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
 _IN_CHUNK = 500
+#: The journal's one UNIQUE index, (kind, id): a stored id that an attempt without lookups
+#: hit (its INTEGER PRIMARY KEY reports SQLITE_CONSTRAINT_PRIMARYKEY instead).
+_UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
+_STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
 _ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
                  "credits_must_not_exceed_debits, credit_limit")
 _BALANCE_COLS = "debits_pending, debits_posted, credits_pending, credits_posted"
@@ -199,16 +203,47 @@ class SqliteLedgerStore:
                           in final_pendings(effects).items()])
 
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
+        """Apply a batch in one transaction. First assuming none of its ids is stored yet
+        (no lookup); if the journal's unique index refuses a row, or one of the ids the batch
+        refused is stored (a retry), that attempt is undone (a savepoint) and the batch runs
+        again in the same transaction with every id looked up."""
         _check_batch(transfers, "transfers")
         with self._write() as conn:
             now_ns = self._clock() if now_ns is None else now_ns
-            pending_ids = {t.pending_id for t in transfers if t.pending_id}
-            state = self._load({t.id for t in transfers}, pending_ids,
-                               {a for t in transfers
-                                for a in (t.debit_account_id, t.credit_account_id)})
-            state, expiries = expire_due(state, now_ns, only=pending_ids)
-            outcome = apply_batch(state, transfers, now_ns)
-            self._write_effects(conn, (*expiries, *outcome.effects), outcome.state.balances)
+            results = self._attempt(conn, transfers, now_ns, look_up_ids=False)
+            if results is None:
+                results = self._attempt(conn, transfers, now_ns, look_up_ids=True)
+                assert results is not None, "with every id looked up, nothing is assumed"
+        return results
+
+    def _attempt(self, conn: sqlite3.Connection, transfers: Sequence[Transfer], now_ns: int,
+                 *, look_up_ids: bool) -> list[Result] | None:
+        """Run and write the batch; None (and nothing written) when, without
+        ``look_up_ids``, a stored id turns up."""
+        pending_ids = {t.pending_id for t in transfers if t.pending_id}
+        state = self._load({t.id for t in transfers} if look_up_ids else set(), pending_ids,
+                           {a for t in transfers for a in (t.debit_account_id,
+                                                           t.credit_account_id)})
+        state, expiries = expire_due(state, now_ns, only=pending_ids)
+        outcome = apply_batch(state, transfers, now_ns)
+        effects, balances = (*expiries, *outcome.effects), outcome.state.balances
+        if look_up_ids:
+            self._write_effects(conn, effects, balances)
+            return list(outcome.results)
+        refused = [t.id for t, r in zip(transfers, outcome.results, strict=True)
+                   if r is not Result.OK]
+        if refused and self._select_in(_STORED_IDS, refused):
+            return None  # a refused transfer may be a retry of a stored one
+        conn.execute("SAVEPOINT unlooked_ids")
+        try:
+            self._write_effects(conn, effects, balances)
+        except sqlite3.IntegrityError as error:
+            if error.sqlite_errorname != _UNIQUE_ID:
+                raise  # the whole transaction is rolled back
+            conn.execute("ROLLBACK TO unlooked_ids")  # an applied id is stored already
+            conn.execute("RELEASE unlooked_ids")
+            return None
+        conn.execute("RELEASE unlooked_ids")
         return list(outcome.results)
 
     def expire(self, now_ns: int | None = None) -> int:
