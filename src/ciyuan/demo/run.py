@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER
-from ciyuan.demo.scenario import AGENTS, MODELS, TENANTS, Call, config_toml, schedule
+from ciyuan.demo.scenario import AGENTS, GRACE, MODELS, TENANTS, Call, config_toml, schedule
 from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
 from ciyuan.stats.partitions import month_bounds, month_of, shift_month
@@ -206,7 +206,9 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
 
     out = options.out.resolve()
     _fresh(out)
-    now = dt.datetime.now(dt.UTC)
+    # The run ends where the last month whose grace for late usage has passed ends, so its
+    # invoices can be issued today (in the first days of a month that is the month before last).
+    now = dt.datetime.now(dt.UTC) - GRACE
     end = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     start = end - dt.timedelta(days=options.days)
     month = shift_month(month_of(end), -1)  # the last whole month of the run

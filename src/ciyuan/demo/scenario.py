@@ -10,7 +10,10 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-__all__ = ["AGENTS", "MODELS", "PRICE_CUT_MODEL", "TENANTS", "Call", "config_toml", "schedule"]
+from ciyuan.invoice.period import DEFAULT_GRACE as GRACE  # the demo waits as long as invoices do
+
+__all__ = ["AGENTS", "GRACE", "MODELS", "PRICE_CUT_MODEL", "TENANTS", "Call", "config_toml",
+           "schedule"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def config_toml(cut_from: dt.date) -> str:
     return f"""# Written by `ciyuan demo`: demo data, not real prices.
 [invoice]
 issuer = "DEMO"
-grace_days = 3
+grace_days = {GRACE.days}
 
 [invoice.tenants.acme]
 plan = "team"
