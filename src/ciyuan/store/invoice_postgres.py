@@ -17,7 +17,6 @@ import threading
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from ciyuan.invoice.document import Document
 from ciyuan.invoice.errors import InvoiceNotFoundError, InvoiceSchemaError
@@ -33,7 +32,8 @@ from ciyuan.store.invoice_schema import (
     number_year,
     same_content,
 )
-from ciyuan.store.migrations import apply_pg_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.postgres_connect import connect_migrated
 
 __all__ = ["PostgresInvoiceStore"]
 
@@ -50,22 +50,9 @@ class PostgresInvoiceStore:
 
     def __init__(self, dsn: str, *, schema: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        try:
-            if schema is not None:
-                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(schema)))
-                self._conn.execute(sql.SQL("SET search_path TO {}").format(
-                    sql.Identifier(schema)))
-            self._migrate(schema or "")
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _migrate(self, schema: str) -> None:
-        apply_pg_migrations(self._conn, POSTGRES_MIGRATIONS, table="ciyuan_invoice_migrations",
-                            lock=f"ciyuan-invoice-migrations:{schema}",
-                            refuse=refusal(InvoiceSchemaError, "invoice"))
+        self._conn = connect_migrated(dsn, schema, POSTGRES_MIGRATIONS,
+                                      table="ciyuan_invoice_migrations",
+                                      refuse=refusal(InvoiceSchemaError, "invoice"))
 
     def _stored(self, document_id: str) -> Document | None:
         row = self._conn.execute(f"{_BODY} WHERE id = %s", (document_id,)).fetchone()

@@ -9,13 +9,9 @@ in a schema of its own (tests use one per test).
 from __future__ import annotations
 
 import builtins
-import datetime as dt
 import threading
 from collections.abc import Iterable
 from typing import Any
-
-import psycopg
-from psycopg import sql
 
 from ciyuan.quality.live import JudgeScore
 from ciyuan.store.judge_score_schema import (
@@ -25,7 +21,8 @@ from ciyuan.store.judge_score_schema import (
     score_from_row,
     score_values,
 )
-from ciyuan.store.migrations import apply_pg_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
 
 __all__ = ["PostgresJudgeScoreStore"]
 
@@ -35,42 +32,23 @@ _INSERT = (f"INSERT INTO judge_scores ({_COLS}) VALUES ({', '.join(['%s'] * len(
            "ON CONFLICT (record_id, judge, rubric) DO NOTHING")
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
-
-
-def _same(value: dt.datetime) -> dt.datetime:
-    return value
-
-
 class PostgresJudgeScoreStore:
     """The :class:`~ciyuan.store.judge_scores.JudgeScoreStore` on PostgreSQL."""
 
     def __init__(self, dsn: str, *, schema: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        try:
-            if schema is not None:
-                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(schema)))
-                self._conn.execute(sql.SQL("SET search_path TO {}").format(
-                    sql.Identifier(schema)))
-            apply_pg_migrations(self._conn, POSTGRES_JUDGE_SCORE_MIGRATIONS,
-                                table="ciyuan_judge_score_migrations",
-                                lock=f"ciyuan-judge-score-migrations:{schema or ''}",
-                                refuse=refusal(JudgeScoreSchemaError, "judge-score"))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn = connect_migrated(dsn, schema, POSTGRES_JUDGE_SCORE_MIGRATIONS,
+                                      table="ciyuan_judge_score_migrations",
+                                      refuse=refusal(JudgeScoreSchemaError, "judge-score"))
 
     def add(self, score: JudgeScore) -> JudgeScore:
         with self._lock, self._conn.transaction():
-            self._conn.execute(_INSERT, score_values(score, _same))
+            self._conn.execute(_INSERT, score_values(score, to_timestamptz))
             row = self._conn.execute(
                 f"SELECT {_COLS} FROM judge_scores WHERE record_id = %s AND judge = %s AND "
                 "rubric = %s", (score.record_id, score.judge, score.rubric)).fetchone()
             assert row is not None
-            return score_from_row(row, _utc)
+            return score_from_row(row, from_timestamptz)
 
     def list(self, tenant: str | None, *,
              record_ids: Iterable[str] | None = None) -> builtins.list[JudgeScore]:
@@ -85,7 +63,7 @@ class PostgresJudgeScoreStore:
             rows = self._conn.execute(
                 f"SELECT {_COLS} FROM judge_scores WHERE {' AND '.join(where)} ORDER BY seq",
                 params).fetchall()
-        return [score_from_row(row, _utc) for row in rows]
+        return [score_from_row(row, from_timestamptz) for row in rows]
 
     def close(self) -> None:
         with self._lock:

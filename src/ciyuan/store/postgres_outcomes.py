@@ -14,11 +14,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from ciyuan.core.outcomes import Outcome
-from ciyuan.store.migrations import apply_pg_migrations, refusal
+from ciyuan.store.migrations import refusal
 from ciyuan.store.outcome_schema import (
     OUTCOME_COLUMNS,
     POSTGRES_OUTCOME_MIGRATIONS,
@@ -27,6 +24,7 @@ from ciyuan.store.outcome_schema import (
     outcome_values,
     stored_or_conflict,
 )
+from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
 
 __all__ = ["PostgresOutcomeStore"]
 
@@ -37,16 +35,8 @@ _INSERT = (f"INSERT INTO outcomes ({_COLS}) VALUES ({', '.join(['%s'] * len(_PG_
 _SELECT = f"SELECT {_COLS} FROM outcomes"
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
-
-
-def _same(value: dt.datetime) -> dt.datetime:
-    return value
-
-
 def _outcome(row: tuple[Any, ...]) -> Outcome:
-    return outcome_from_row(row, _utc)
+    return outcome_from_row(row, from_timestamptz)
 
 
 class PostgresOutcomeStore:
@@ -54,24 +44,13 @@ class PostgresOutcomeStore:
 
     def __init__(self, dsn: str, *, schema: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        try:
-            if schema is not None:
-                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(schema)))
-                self._conn.execute(sql.SQL("SET search_path TO {}").format(
-                    sql.Identifier(schema)))
-            apply_pg_migrations(self._conn, POSTGRES_OUTCOME_MIGRATIONS,
-                                table="ciyuan_outcome_migrations",
-                                lock=f"ciyuan-outcome-migrations:{schema or ''}",
-                                refuse=refusal(OutcomeSchemaError, "outcome"))
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn = connect_migrated(dsn, schema, POSTGRES_OUTCOME_MIGRATIONS,
+                                      table="ciyuan_outcome_migrations",
+                                      refuse=refusal(OutcomeSchemaError, "outcome"))
 
     def add(self, outcome: Outcome) -> Outcome:
         with self._lock, self._conn.transaction():
-            self._conn.execute(_INSERT, outcome_values(outcome, _same))
+            self._conn.execute(_INSERT, outcome_values(outcome, to_timestamptz))
             row = self._conn.execute(f"{_SELECT} WHERE tenant = %s AND id = %s",
                                      (outcome.tenant, outcome.id)).fetchone()
             assert row is not None

@@ -17,11 +17,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from ciyuan.core.records import UsageRecord
-from ciyuan.store.migrations import apply_pg_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
 from ciyuan.store.usage_schema import (
     POSTGRES_DDL,
     RECORD_COLUMNS,
@@ -49,20 +47,12 @@ _SELECT = f"SELECT {_COLS} FROM usage_records"
 DEFAULT_PAGE_SIZE = 1000
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
-
-
-def _same(value: dt.datetime) -> dt.datetime:
-    return value
-
-
 def _record(row: tuple[Any, ...]) -> UsageRecord:
-    return record_from_row(row, _utc)
+    return record_from_row(row, from_timestamptz)
 
 
 def _values(record: UsageRecord) -> tuple[object, ...]:
-    return record_values(record, _same)
+    return record_values(record, to_timestamptz)
 
 
 class PostgresUsageStore:
@@ -73,22 +63,9 @@ class PostgresUsageStore:
         assert page_size > 0
         self._page_size = page_size
         self._lock = threading.Lock()
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        try:
-            if schema is not None:
-                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(schema)))
-                self._conn.execute(sql.SQL("SET search_path TO {}").format(
-                    sql.Identifier(schema)))
-            self._migrate(schema or "")
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _migrate(self, schema: str) -> None:
-        apply_pg_migrations(self._conn, POSTGRES_DDL, table="ciyuan_usage_migrations",
-                            lock=f"ciyuan-usage-migrations:{schema}",
-                            refuse=refusal(UsageSchemaError, "usage"))
+        self._conn = connect_migrated(dsn, schema, POSTGRES_DDL,
+                                      table="ciyuan_usage_migrations",
+                                      refuse=refusal(UsageSchemaError, "usage"))
 
     def _one(self, record_id: str, *, lock: bool = False) -> UsageRecord | None:
         query = f"{_SELECT} WHERE id = %s" + (" FOR UPDATE" if lock else "")
