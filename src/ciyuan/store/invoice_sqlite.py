@@ -9,10 +9,7 @@ and a failure rolls the number back (gapless).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ciyuan.invoice.document import Document
@@ -29,7 +26,8 @@ from ciyuan.store.invoice_schema import (
     number_year,
     same_content,
 )
-from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.sqlite_connect import immediate, open_migrated
 
 __all__ = ["SqliteInvoiceStore"]
 
@@ -44,32 +42,12 @@ class SqliteInvoiceStore:
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")  # an issued number survives power loss
-            self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
-            with self._write() as conn:
-                apply_migrations(conn, SQLITE_MIGRATIONS, table="_invoice_migrations",
-                                 refuse=refusal(InvoiceSchemaError, "invoice"))
-        except BaseException:
-            self._conn.close()
-            raise
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        self._conn = open_migrated(path, SQLITE_MIGRATIONS, table="_invoice_migrations",
+                                   refuse=refusal(InvoiceSchemaError, "invoice"))
 
     def issue(self, document: Document, issued_at: dt.datetime) -> Document:
         check_draft(document)
-        with self._write() as conn:
+        with immediate(self._lock, self._conn) as conn:
             row = conn.execute("SELECT body FROM invoice_documents WHERE id = ?",
                                (document.id,)).fetchone()
             if row is not None:

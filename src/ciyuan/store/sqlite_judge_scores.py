@@ -7,7 +7,6 @@ and migration history (``_judge_score_migrations``) have their own names.
 from __future__ import annotations
 
 import builtins
-import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +19,8 @@ from ciyuan.store.judge_score_schema import (
     score_from_row,
     score_values,
 )
-from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.sqlite_connect import id_chunks, immediate, open_migrated
 from ciyuan.store.usage_schema import from_us, to_us
 
 __all__ = ["SqliteJudgeScoreStore"]
@@ -29,8 +29,6 @@ _COLS = ", ".join(JUDGE_SCORE_COLUMNS)
 _INSERT = (f"INSERT INTO judge_scores ({_COLS}) VALUES "
            f"({', '.join('?' * len(JUDGE_SCORE_COLUMNS))}) "
            "ON CONFLICT (record_id, judge, rubric) DO NOTHING")
-#: Record ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
-_IN_CHUNK = 500
 
 
 class SqliteJudgeScoreStore:
@@ -38,33 +36,15 @@ class SqliteJudgeScoreStore:
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()  # the one writer
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                apply_migrations(self._conn, JUDGE_SCORE_MIGRATIONS,
-                                 table="_judge_score_migrations",
-                                 refuse=refusal(JudgeScoreSchemaError, "judge-score"))
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                self._conn.close()
-                raise
-            self._conn.execute("COMMIT")
+        self._conn = open_migrated(path, JUDGE_SCORE_MIGRATIONS, table="_judge_score_migrations",
+                                   refuse=refusal(JudgeScoreSchemaError, "judge-score"))
 
     def add(self, score: JudgeScore) -> JudgeScore:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(_INSERT, score_values(score, to_us))
-                row = self._conn.execute(
-                    f"SELECT {_COLS} FROM judge_scores WHERE record_id = ? AND judge = ? "
-                    "AND rubric = ?", (score.record_id, score.judge, score.rubric)).fetchone()
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with immediate(self._lock, self._conn) as conn:
+            conn.execute(_INSERT, score_values(score, to_us))
+            row = conn.execute(
+                f"SELECT {_COLS} FROM judge_scores WHERE record_id = ? AND judge = ? "
+                "AND rubric = ?", (score.record_id, score.judge, score.rubric)).fetchone()
         return score_from_row(row, from_us)
 
     def list(self, tenant: str | None, *,
@@ -74,8 +54,7 @@ class SqliteJudgeScoreStore:
             where, params = "tenant = ?", [tenant]
         chunks: builtins.list[builtins.list[str] | None] = [None]
         if record_ids is not None:
-            ids = sorted(set(record_ids))
-            chunks = [ids[i:i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+            chunks = [*id_chunks(record_ids)]
         found: builtins.list[tuple[int, JudgeScore]] = []
         with self._lock:
             for chunk in chunks:

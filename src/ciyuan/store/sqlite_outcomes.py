@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from ciyuan.core.outcomes import Outcome
-from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.migrations import refusal
 from ciyuan.store.outcome_schema import (
     OUTCOME_COLUMNS,
     OUTCOME_MIGRATIONS,
@@ -23,6 +22,7 @@ from ciyuan.store.outcome_schema import (
     outcome_values,
     stored_or_conflict,
 )
+from ciyuan.store.sqlite_connect import id_chunks, immediate, open_migrated
 from ciyuan.store.usage_schema import from_us, to_us
 
 __all__ = ["SqliteOutcomeStore"]
@@ -31,8 +31,6 @@ _COLS = ", ".join(OUTCOME_COLUMNS)
 _INSERT = (f"INSERT INTO outcomes ({_COLS}) VALUES ({', '.join('?' * len(OUTCOME_COLUMNS))}) "
            "ON CONFLICT (tenant, id) DO NOTHING")
 _SELECT = f"SELECT {_COLS} FROM outcomes"
-#: Record ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
-_IN_CHUNK = 500
 
 
 def _outcome(row: tuple[object, ...]) -> Outcome:
@@ -44,34 +42,15 @@ class SqliteOutcomeStore:
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()  # the one writer
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")  # an acknowledged report survives
-        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                apply_migrations(self._conn, OUTCOME_MIGRATIONS, table="_outcome_migrations",
-                                 refuse=refusal(OutcomeSchemaError, "outcome"))
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                self._conn.close()
-                raise
-            self._conn.execute("COMMIT")
+        self._conn = open_migrated(path, OUTCOME_MIGRATIONS, table="_outcome_migrations",
+                                   refuse=refusal(OutcomeSchemaError, "outcome"))
 
     def add(self, outcome: Outcome) -> Outcome:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(_INSERT, outcome_values(outcome, to_us))
-                row = self._conn.execute(f"{_SELECT} WHERE tenant = ? AND id = ?",
-                                         (outcome.tenant, outcome.id)).fetchone()
-                stored = stored_or_conflict(_outcome(row), outcome)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-        return stored
+        with immediate(self._lock, self._conn) as conn:
+            conn.execute(_INSERT, outcome_values(outcome, to_us))
+            row = conn.execute(f"{_SELECT} WHERE tenant = ? AND id = ?",
+                               (outcome.tenant, outcome.id)).fetchone()
+            return stored_or_conflict(_outcome(row), outcome)
 
     def list(self, tenant: str | None, *, start: dt.datetime | None = None,
              end: dt.datetime | None = None, record_ids: Iterable[str] | None = None,
@@ -91,8 +70,7 @@ class SqliteOutcomeStore:
             params.append(task)
         chunks: builtins.list[builtins.list[str] | None] = [None]
         if record_ids is not None:
-            ids = sorted(set(record_ids))
-            chunks = [ids[i:i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+            chunks = [*id_chunks(record_ids)]
         found: builtins.list[tuple[int, int, Outcome]] = []
         with self._lock:
             for chunk in chunks:

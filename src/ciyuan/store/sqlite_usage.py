@@ -12,11 +12,11 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ciyuan.core.records import UsageRecord
-from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.migrations import refusal
+from ciyuan.store.sqlite_connect import id_chunks, immediate, open_migrated
 from ciyuan.store.usage_schema import (
     RECORD_COLUMNS,
     USAGE_MIGRATIONS,
@@ -38,8 +38,6 @@ _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({', '.join('?' * len(RE
 _UPDATE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND status = 'pending'"
            .format(cols=", ".join(RECORD_COLUMNS[1:]),
                    marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
-#: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
-_IN_CHUNK = 500
 #: Rows per page of ``query``: bounds memory and how long one read holds the lock.
 DEFAULT_PAGE_SIZE = 1000
 
@@ -55,25 +53,9 @@ class SqliteUsageStore:
         assert page_size > 0
         self._page_size = page_size
         self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")  # a begun record survives power loss
-        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
-        with self._write() as conn:
-            apply_migrations(conn, USAGE_MIGRATIONS, table="_usage_migrations",
-                             refuse=refusal(UsageSchemaError, "usage"))
+        self._conn = open_migrated(path, USAGE_MIGRATIONS, table="_usage_migrations",
+                                   refuse=refusal(UsageSchemaError, "usage"))
         self._conn.row_factory = sqlite3.Row
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
     def _one(self, conn: sqlite3.Connection, record_id: str) -> UsageRecord | None:
         row = conn.execute(f"SELECT {_COLS} FROM usage_records WHERE id = ?",
@@ -82,14 +64,14 @@ class SqliteUsageStore:
 
     def begin(self, record: UsageRecord) -> UsageRecord:
         check_begin(record)
-        with self._write() as conn:
+        with immediate(self._lock, self._conn) as conn:
             conn.execute(_INSERT, record_values(record, to_us))
             stored = self._one(conn, record.id)
         assert stored is not None
         return stored
 
     def complete(self, record: UsageRecord) -> UsageRecord:
-        with self._write() as conn:
+        with immediate(self._lock, self._conn) as conn:
             stored = self._one(conn, record.id)
             if stored is None:
                 raise UsageRecordNotFoundError(
@@ -105,10 +87,9 @@ class SqliteUsageStore:
         return final
 
     def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]:
-        unique, found = sorted(set(record_ids)), {}
+        found = {}
         with self._lock:
-            for start in range(0, len(unique), _IN_CHUNK):
-                chunk = unique[start:start + _IN_CHUNK]
+            for chunk in id_chunks(record_ids):
                 marks = ",".join("?" * len(chunk))
                 for row in self._conn.execute(
                         f"SELECT {_COLS} FROM usage_records WHERE id IN ({marks})", chunk):

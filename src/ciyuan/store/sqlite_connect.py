@@ -1,0 +1,68 @@
+"""Open a SQLite store's writer connection and run its writes, the same way for every store.
+
+The usage, outcome, judge-score and invoice stores each hold one connection on a file they
+may share (own tables, own migration history): WAL, ``synchronous=FULL`` (an acknowledged
+write survives power loss), a busy timeout for other processes, and every write one
+``BEGIN IMMEDIATE`` transaction under the store's lock (:func:`immediate`), so no other
+process writes between a store's read and its write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ciyuan.store.migrations import Migration, Refusal, apply_migrations
+
+__all__ = ["id_chunks", "immediate", "open_migrated"]
+
+#: How long a write waits for another process's write lock before failing: 10 s rides out
+#: a long batch elsewhere without hanging a caller for ever.
+_BUSY_TIMEOUT_MS = 10_000
+#: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters (32,766).
+_IN_CHUNK = 500
+
+
+def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: str,
+                  refuse: Refusal) -> sqlite3.Connection:
+    """A writer connection to ``path`` (autocommit, usable from any thread) with
+    ``migrations`` applied and recorded in ``table``; closed again if any step fails."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        with _transaction(conn):
+            apply_migrations(conn, migrations, table=table, refuse=refuse)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def immediate(lock: threading.Lock, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Under ``lock``, one ``BEGIN IMMEDIATE`` transaction on ``conn``: committed when the
+    block ends, rolled back if it raises."""
+    with lock, _transaction(conn):
+        yield conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def id_chunks(ids: Iterable[str]) -> list[list[str]]:
+    """The distinct ``ids`` in order, in runs of at most ``_IN_CHUNK`` (one query each)."""
+    unique = sorted(set(ids))
+    return [unique[i:i + _IN_CHUNK] for i in range(0, len(unique), _IN_CHUNK)]
