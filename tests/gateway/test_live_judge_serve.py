@@ -11,25 +11,14 @@ import time
 from pathlib import Path
 
 import httpx
-from click.testing import CliRunner
 
-from ciyuan.cli.main import cli
-from ciyuan.gateway.process import GatewayProcess
 from ciyuan.quality.builtin import DATA
 from ciyuan.quality.live import is_sampled
-from ciyuan.sim.process import SimProcess
 from ciyuan.store.judge_scores import open_judge_score_store
+from sim_gateway import run_cli, sim_gateway, tenant_and_key
 
 #: Polls of /metrics while the background worker finishes (0.1 s apart).
 MAX_POLLS = 300
-
-
-def _cli(db: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert isinstance(data, dict)
-    return data
 
 
 def _judged(url: str) -> float:
@@ -40,20 +29,14 @@ def _judged(url: str) -> float:
 
 def test_serve_judges_the_configured_share(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/live.db"
-    for tenant in ("shop", "judge"):
-        _cli(db, "tenants", "create", tenant, "--sector", "retail")
-    key = str(_cli(db, "keys", "create", "--tenant", "shop")["key"])
-    judge_key = str(_cli(db, "keys", "create", "--tenant", "judge")["key"])
+    key = tenant_and_key(db, "shop", sector="retail")
+    judge_key = tenant_and_key(db, "judge", sector="retail")
     config = tmp_path / "ciyuan.toml"
     config.write_text('[quality.live_judge]\nshare = 0.5\njudge = "gpt-4o"\n')
-    sim = SimProcess(["--models", "gpt-4o,qwen-plus", "--seed", "3"])
-    gateway = GatewayProcess(db, ["--port", "0"], config=config)
-    gateway.env = {**os.environ, "CIYUAN_JUDGE_KEY": judge_key}
     prompts = [json.loads(line)["prompt"] for line in
                (DATA / "builtin.jsonl").read_text("utf-8").splitlines()[1:21]]
-    try:
-        gateway.args += ["--upstream", f"sim={sim.start()}"]
-        url = gateway.start()
+    with sim_gateway(db, ["--models", "gpt-4o,qwen-plus", "--seed", "3"], config=config,
+                     env={**os.environ, "CIYUAN_JUDGE_KEY": judge_key}) as url:
         records = []
         for prompt in prompts:
             response = httpx.post(f"{url}/v1/chat/completions", timeout=30,
@@ -68,9 +51,6 @@ def test_serve_judges_the_configured_share(tmp_path: Path) -> None:
                 break
             time.sleep(0.1)
         assert _judged(url) == len(expected) > 0
-    finally:
-        gateway.stop()
-        sim.stop()
     store = open_judge_score_store(db)
     try:
         scores = store.list("shop")
@@ -78,5 +58,5 @@ def test_serve_judges_the_configured_share(tmp_path: Path) -> None:
         store.close()
     assert sorted(s.record_id for s in scores) == expected
     assert {(s.judge, s.rubric) for s in scores} == {("gpt-4o", "grade-answer@1")}
-    usage = _cli(db, "usage", "--tenant", "judge")
+    usage = run_cli(db, "usage", "--tenant", "judge")
     assert usage["requests"] == len(expected)  # every judge call metered, on the judge's key

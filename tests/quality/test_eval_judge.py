@@ -7,20 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from ciyuan.cli.main import cli
-from ciyuan.gateway.process import GatewayProcess
 from ciyuan.quality.builtin import DATA
-from ciyuan.sim.process import SimProcess
-
-
-def _cli(db: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert isinstance(data, dict)
-    return data
+from sim_gateway import run_cli, sim_gateway, tenant_and_key
 
 
 def _suite(path: Path) -> Path:
@@ -38,28 +26,20 @@ def _suite(path: Path) -> Path:
 
 def test_eval_run_with_a_judge(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/eval.db"
-    _cli(db, "tenants", "create", "lab", "--sector", "education")
-    key = str(_cli(db, "keys", "create", "--tenant", "lab")["key"])
+    key = tenant_and_key(db, "lab", sector="education")
     suite = str(_suite(tmp_path / "judged.jsonl"))
-    sim = SimProcess(["--models", "gpt-4o-mini,gpt-4o", "--seed", "5"])
-    gateway = GatewayProcess(db, ["--port", "0"])
     out = tmp_path / "results"
     base = ["eval", "run", "--suite", suite, "--model", "gpt-4o-mini", "--key", key,
             "--out", str(out), "--concurrency", "8"]
-    try:
-        gateway.args += ["--upstream", f"sim={sim.start()}"]
-        url = gateway.start()
-        (plain,) = _cli(db, *base, "--gateway", url)["runs"]  # type: ignore[misc]
+    with sim_gateway(db, ["--models", "gpt-4o-mini,gpt-4o", "--seed", "5"]) as url:
+        (plain,) = run_cli(db, *base, "--gateway", url)["runs"]  # type: ignore[misc]
         assert (plain["scored"], plain["not_scorable"], plain["failed_calls"]) == (10, 30, 0)
-        (judged,) = _cli(db, *base, "--gateway", url, "--judge", "gpt-4o")["runs"]  # type: ignore[misc]
+        (judged,) = run_cli(db, *base, "--gateway", url, "--judge", "gpt-4o")["runs"]  # type: ignore[misc]
         # the 30 judge items, and the 10 summaries again: a judge now grades their class
         assert (judged["scored"], judged["skipped"], judged["not_scorable"]) == (40, 0, 0)
         assert judged["scorer_errors"] == 0 and judged["failed_calls"] == 0
-        (again,) = _cli(db, *base, "--gateway", url, "--judge", "gpt-4o")["runs"]  # type: ignore[misc]
+        (again,) = run_cli(db, *base, "--gateway", url, "--judge", "gpt-4o")["runs"]  # type: ignore[misc]
         assert (again["scored"], again["skipped"]) == (0, 40)
-    finally:
-        gateway.stop()
-        sim.stop()
     rows = [json.loads(line) for line in Path(str(judged["results"])).read_text().splitlines()]
     latest = {r["item"]: r for r in rows}
     assert len(latest) == 40
@@ -69,5 +49,5 @@ def test_eval_run_with_a_judge(tmp_path: Path) -> None:
         assert row["judge_usage_record"].startswith("ur-") and row["value"] in (0.0, 1.0)
         assert row["judge_usage_record"] != row["usage_record"]
     assert 0 < sum(r["passed"] for r in latest.values()) < 40
-    usage = _cli(db, "usage", "--tenant", "lab")
+    usage = run_cli(db, "usage", "--tenant", "lab")
     assert usage["requests"] == 10 + 2 * 40  # answers and judge calls, all metered

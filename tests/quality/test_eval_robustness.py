@@ -11,18 +11,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ciyuan.cli.main import cli
-from ciyuan.gateway.process import GatewayProcess
 from ciyuan.quality.builtin import DATA
-from ciyuan.sim.process import SimProcess
 from ciyuan.sim.skill import DEFAULT_FLIP_RATES
-
-
-def _cli(db: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert isinstance(data, dict)
-    return data
+from sim_gateway import run_cli, sim_gateway, tenant_and_key
 
 
 def test_perturbed_run_and_profile(tmp_path: Path) -> None:
@@ -31,31 +22,23 @@ def test_perturbed_run_and_profile(tmp_path: Path) -> None:
     items = [ln for ln in lines[1::2] if '"task": "code"' not in ln]
     suite.write_text("\n".join([lines[0], *items]) + "\n", "utf-8")
     db = f"sqlite:///{tmp_path}/eval.db"
-    _cli(db, "tenants", "create", "lab", "--sector", "education")
-    key = str(_cli(db, "keys", "create", "--tenant", "lab")["key"])
-    sim = SimProcess(["--models", "gpt-4o-mini", "--seed", "7"])
-    gateway = GatewayProcess(db, ["--port", "0"])
+    key = tenant_and_key(db, "lab", sector="education")
     out = tmp_path / "results"
-    try:
-        gateway.args += ["--upstream", f"sim={sim.start()}"]
-        url = gateway.start()
-        first = _cli(db, "eval", "run", "--suite", str(suite), "--model", "gpt-4o-mini",
-                     "--gateway", url, "--key", key, "--concurrency", "8", "--out", str(out),
-                     "--perturb", "typos,language", "--seeds", "2")
-    finally:
-        gateway.stop()
-        sim.stop()
+    with sim_gateway(db, ["--models", "gpt-4o-mini", "--seed", "7"]) as url:
+        first = run_cli(db, "eval", "run", "--suite", str(suite), "--model", "gpt-4o-mini",
+                        "--gateway", url, "--key", key, "--concurrency", "8", "--out", str(out),
+                        "--perturb", "typos,language", "--seeds", "2")
     (run,) = first["runs"]  # type: ignore[misc]
     n = len(items)
     variants_per_item = 2 * 2 + 1  # two kinds × two seeds, and one resample
     assert run["scored"] == n and run["variants"]["scored"] == n * variants_per_item
     assert run["variants"]["failed_calls"] == 0
-    usage = _cli(db, "usage", "--tenant", "lab")
+    usage = run_cli(db, "usage", "--tenant", "lab")
     assert usage["requests"] == n * (1 + variants_per_item)  # every variant metered
     rows = [json.loads(x) for x in Path(run["variants"]["results"]).read_text().splitlines()]
     assert {r["item"].split("~")[0] for r in rows} == {json.loads(x)["id"] for x in items}
     assert all(r["latency_ms"] > 0 for r in rows)
-    quality = _cli(db, "quality", "--results", str(out))["gpt-4o-mini"]
+    quality = run_cli(db, "quality", "--results", str(out))["gpt-4o-mini"]
     assert isinstance(quality, dict)
     profile = quality["profile"]
     robustness = profile["robustness"]

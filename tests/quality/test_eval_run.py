@@ -8,49 +8,29 @@ import json
 import math
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from ciyuan.cli.main import cli
-from ciyuan.gateway.process import GatewayProcess
-from ciyuan.sim.process import SimProcess
 from ciyuan.sim.skill import DEFAULT_SKILLS
-
-
-def _cli(db: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert isinstance(data, dict)
-    return data
+from sim_gateway import run_cli, sim_gateway, tenant_and_key
 
 
 def test_eval_run_resume_and_quality(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/eval.db"
-    _cli(db, "tenants", "create", "lab", "--sector", "education")
-    key = str(_cli(db, "keys", "create", "--tenant", "lab")["key"])
-    sim = SimProcess(["--models", "gpt-4o-mini", "--seed", "5"])
-    gateway = GatewayProcess(db, ["--port", "0"])
+    key = tenant_and_key(db, "lab", sector="education")
     out = tmp_path / "results"
-    try:
-        gateway.args += ["--upstream", f"sim={sim.start()}"]
-        url = gateway.start()
-        first = _cli(db, "eval", "run", "--model", "gpt-4o-mini", "--gateway", url, "--key",
-                     key, "--concurrency", "8", "--out", str(out))
+    with sim_gateway(db, ["--models", "gpt-4o-mini", "--seed", "5"]) as url:
+        first = run_cli(db, "eval", "run", "--model", "gpt-4o-mini", "--gateway", url, "--key",
+                        key, "--concurrency", "8", "--out", str(out))
         (run,) = first["runs"]  # type: ignore[misc]
         assert run["scored"] == 320 and run["failed_calls"] == 0 and run["scorer_errors"] == 0
         results = Path(run["results"])
         lines = results.read_text().splitlines()
         results.write_text("\n".join(lines[:200]) + "\n" + lines[200][:30])  # an interruption
-        again = _cli(db, "eval", "run", "--model", "gpt-4o-mini", "--gateway", url, "--key",
-                     key, "--out", str(out))
+        again = run_cli(db, "eval", "run", "--model", "gpt-4o-mini", "--gateway", url, "--key",
+                        key, "--out", str(out))
         (rerun,) = again["runs"]  # type: ignore[misc]
         assert (rerun["skipped"], rerun["scored"]) == (200, 120)
-    finally:
-        gateway.stop()
-        sim.stop()
-    usage = _cli(db, "usage", "--tenant", "lab")
+    usage = run_cli(db, "usage", "--tenant", "lab")
     assert usage["requests"] == 320 + 120  # every call metered, the resumed ones too
-    index = _cli(db, "quality", "--results", str(out))
+    index = run_cli(db, "quality", "--results", str(out))
     quality = index["gpt-4o-mini"]
     assert isinstance(quality, dict)
     truth = DEFAULT_SKILLS["gpt-4o-mini"]
