@@ -9,58 +9,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from contract_stores import BACKENDS, contract_stores
 
 from ciyuan.quality.live import JudgeScore
 from ciyuan.store.judge_score_schema import JudgeScoreSchemaError
 from ciyuan.store.judge_scores import JudgeScoreStore, open_judge_score_store
+from ciyuan.store.postgres_judge_scores import PostgresJudgeScoreStore
 from ciyuan.store.sqlite_judge_scores import SqliteJudgeScoreStore
 
-PG_URL = os.environ.get("CIYUAN_TEST_PG", "")
-PG_HOWTO = ("PostgreSQL contract tests need a database: set "
-            "CIYUAN_TEST_PG=postgresql://postgres@127.0.0.1:5432/test")
 T0 = dt.datetime(2026, 11, 5, 8, 30, 0, 123456, tzinfo=dt.UTC)
 MakeStore = Callable[[], JudgeScoreStore]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
-    opened: list[JudgeScoreStore] = []
-    schema = ""
-    if request.param == "postgres":
-        if not PG_URL:
-            pytest.skip(PG_HOWTO)
-        from ciyuan.store.postgres_judge_scores import PostgresJudgeScoreStore
-
-        schema = f"test_judge_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-
-        def base() -> JudgeScoreStore:
-            return PostgresJudgeScoreStore(PG_URL, schema=schema)
-    else:
-        def base() -> JudgeScoreStore:
-            return SqliteJudgeScoreStore(tmp_path / "ciyuan.db")
-
-    def make() -> JudgeScoreStore:
-        opened.append(base())
-        return opened[-1]
-
-    yield make
-    for store in opened:
-        store.close()
-    if schema:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                sql.Identifier(schema)))
+    with contract_stores(request.param, tmp_path, "test_judge", sqlite=SqliteJudgeScoreStore,
+                         postgres=PostgresJudgeScoreStore) as make:
+        yield make
 
 
 def _score(record: str = "ur-1", tenant: str = "acme", **changes: object) -> JudgeScore:

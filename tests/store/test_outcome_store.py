@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sqlite3
 import threading
 import uuid
@@ -18,56 +17,26 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from contract_stores import BACKENDS, contract_stores
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ciyuan.core.outcomes import OUTCOME_KINDS, Outcome
 from ciyuan.store.outcome_schema import OutcomeConflictError, OutcomeSchemaError
 from ciyuan.store.outcomes import OutcomeStore, open_outcome_store
+from ciyuan.store.postgres_outcomes import PostgresOutcomeStore
 from ciyuan.store.sqlite_outcomes import SqliteOutcomeStore
 
-PG_URL = os.environ.get("CIYUAN_TEST_PG", "")
-PG_HOWTO = ("PostgreSQL contract tests need a database: set "
-            "CIYUAN_TEST_PG=postgresql://postgres@127.0.0.1:5432/test")
 T0 = dt.datetime(2026, 11, 5, 8, 30, tzinfo=dt.UTC)
 MakeStore = Callable[[], OutcomeStore]
 
 
-def _drop_schema(schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
     """A factory of stores on one fresh database; every store it made is closed after."""
-    opened: list[OutcomeStore] = []
-    schema = ""
-    if request.param == "postgres":
-        if not PG_URL:
-            pytest.skip(PG_HOWTO)
-        from ciyuan.store.postgres_outcomes import PostgresOutcomeStore
-
-        schema = f"test_outcomes_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-
-        def base() -> OutcomeStore:
-            return PostgresOutcomeStore(PG_URL, schema=schema)
-    else:
-        def base() -> OutcomeStore:
-            return SqliteOutcomeStore(tmp_path / "ciyuan.db")
-
-    def make() -> OutcomeStore:
-        opened.append(base())
-        return opened[-1]
-
-    yield make
-    for store in opened:
-        store.close()
-    if schema:
-        _drop_schema(schema)
+    with contract_stores(request.param, tmp_path, "test_outcomes", sqlite=SqliteOutcomeStore,
+                         postgres=PostgresOutcomeStore) as make:
+        yield make
 
 
 @pytest.fixture

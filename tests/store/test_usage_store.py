@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from contract_stores import BACKENDS, PG_URL, contract_stores
 
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.store import SqliteLedgerStore
+from ciyuan.store.postgres_usage import PostgresUsageStore
 from ciyuan.store.sqlite_usage import SqliteUsageStore
 from ciyuan.store.usage import UsageStore
 from ciyuan.store.usage_schema import (
@@ -31,53 +31,16 @@ from ciyuan.store.usage_schema import (
     UsageStatusTransitionError,
 )
 
-PG_URL = os.environ.get("CIYUAN_TEST_PG", "")
-PG_HOWTO = ("PostgreSQL contract tests need a database: set "
-            "CIYUAN_TEST_PG=postgresql://postgres@127.0.0.1:5432/test")
 T0 = dt.datetime(2026, 11, 5, 8, 30, tzinfo=dt.UTC)
 MakeStore = Callable[..., UsageStore]
 
 
-def _pg_factory(schema: str) -> MakeStore:
-    from ciyuan.store.postgres_usage import PostgresUsageStore
-
-    def make(**kwargs: int) -> UsageStore:
-        return PostgresUsageStore(PG_URL, schema=schema, **kwargs)
-    return make
-
-
-def _drop_schema(schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
     """A factory of stores on one fresh database; every store it made is closed after."""
-    opened: list[UsageStore] = []
-    if request.param == "postgres":
-        if not PG_URL:
-            pytest.skip(PG_HOWTO)
-        schema = f"test_usage_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-        base = _pg_factory(schema)
-    else:
-        schema = ""
-
-        def base(**kwargs: int) -> UsageStore:
-            return SqliteUsageStore(tmp_path / "ciyuan.db", **kwargs)
-
-    def make(**kwargs: int) -> UsageStore:
-        opened.append(base(**kwargs))
-        return opened[-1]
-
-    yield make
-    for store in opened:
-        store.close()
-    if schema:
-        _drop_schema(schema)
+    with contract_stores(request.param, tmp_path, "test_usage", sqlite=SqliteUsageStore,
+                         postgres=PostgresUsageStore) as make:
+        yield make
 
 
 @pytest.fixture
