@@ -1,4 +1,5 @@
-"""A fresh PostgreSQL database per test (for code that opens its own connections by URL)."""
+"""A fresh PostgreSQL database per test (for code that opens its own connections by URL), and
+the fresh SQLite-or-PostgreSQL database URL of a test run on both."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +29,15 @@ def fresh_pg_database(prefix: str, what: str) -> Iterator[str]:
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_database_url(backend: str, tmp_path: Path, prefix: str, what: str, *,
+                       file: str = "ciyuan.db") -> Iterator[str]:
+    """For ``backend`` ``"sqlite"``: the URL of ``file`` in ``tmp_path``; for any other: a
+    fresh PostgreSQL database as :func:`fresh_pg_database` makes it."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / file}"
+        return
+    with fresh_pg_database(prefix, what) as url:
+        yield url

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from ciyuan.cli.main import cli
 from ciyuan.core.outcomes import Outcome
 from ciyuan.store.outcomes import open_outcome_store
-from pg_database import fresh_pg_database
+from pg_database import fresh_database_url
 
 NOV = dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC)
 
@@ -39,12 +39,8 @@ REPORTS = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ciyuan.db'}"
-        _seed(url)
-        yield url
-        return
-    with fresh_pg_database("ciyuan_outcomes_cli", "the outcomes CLI on PostgreSQL") as url:
+    with fresh_database_url(request.param, tmp_path, "ciyuan_outcomes_cli",
+                            "the outcomes CLI on PostgreSQL") as url:
         _seed(url)
         yield url
 

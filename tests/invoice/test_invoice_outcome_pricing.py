@@ -23,7 +23,7 @@ from ciyuan.store.open import open_ledger_store
 from ciyuan.store.outcomes import OutcomeStore, open_outcome_store
 from ciyuan.store.protocol import LedgerStore
 from ciyuan.store.usage import UsageStore, open_usage_store
-from pg_database import fresh_pg_database
+from pg_database import fresh_database_url
 
 UTC = dt.UTC
 PLANS: dict[str, Any] = {
@@ -96,10 +96,8 @@ class Stores:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ciyuan.db'}"
-        return
-    with fresh_pg_database("outcome_pricing", "the PostgreSQL outcome-pricing test") as url:
+    with fresh_database_url(request.param, tmp_path, "outcome_pricing",
+                            "the PostgreSQL outcome-pricing test") as url:
         yield url
 
 

@@ -17,15 +17,13 @@ from ciyuan.admin.directory import Directory
 from ciyuan.cli.main import cli
 from ciyuan.store.identity import open_identity_store
 from ciyuan.store.usage import open_usage_store
-from pg_database import fresh_pg_database
+from pg_database import fresh_database_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/release.db"
-        return
-    with fresh_pg_database("ciyuan_release", "a release published from PostgreSQL") as url:
+    with fresh_database_url(request.param, tmp_path, "ciyuan_release",
+                            "a release published from PostgreSQL", file="release.db") as url:
         yield url
 
 
