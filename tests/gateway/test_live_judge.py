@@ -86,6 +86,22 @@ class LiveEnv:
         assert response.status_code == 200, response.text
         return str(response.headers["x-ciyuan-usage-record"])
 
+    async def stream(self, n: int) -> tuple[str, str]:
+        """A streamed call: its usage record id and the answer text the client received."""
+        body = {"model": "qwen-plus", "max_tokens": 2000, "stream": True,
+                "messages": [{"role": "user", "content": PROMPTS[n % len(PROMPTS)]}]}
+        headers = {"authorization": f"Bearer {KEY}", "idempotency-key": f"stream-{n}"}
+        async with self.client.stream("POST", "/v1/chat/completions", headers=headers,
+                                      json=body) as response:
+            assert response.status_code == 200
+            record_id = str(response.headers["x-ciyuan-usage-record"])
+            text = []
+            async for line in response.aiter_lines():
+                if line.startswith("data: {"):
+                    for choice in json.loads(line[6:]).get("choices") or []:
+                        text.append((choice.get("delta") or {}).get("content") or "")
+        return record_id, "".join(text)
+
     async def metric(self, outcome: str) -> float:
         text = (await self.client.get("/metrics")).text
         found = re.search(rf'ciyuan_live_judge_total{{outcome="{outcome}"}} (\S+)', text)
@@ -184,3 +200,27 @@ async def test_a_full_queue_drops_and_counts_never_waits(tmp_path: Path) -> None
         assert await env.metric("judged") == 2
     finally:
         await env.aclose()
+
+
+async def test_streamed_calls_are_sampled_with_the_text_they_delivered(tmp_path: Path) -> None:
+    share, n = 0.5, 40
+    env = LiveEnv(tmp_path, share, judge_budget_nano=10**12)
+    offered: dict[str, str] = {}
+    offer = env.live.offer
+
+    def spy(record: object, body: object, response: dict) -> None:  # type: ignore[type-arg]
+        if record.tenant == "acme":  # type: ignore[attr-defined] # not the judge's own calls
+            offered[record.id] = response["choices"][0]["message"]["content"]  # type: ignore[attr-defined]
+        offer(record, body, response)  # type: ignore[arg-type]
+
+    env.live.offer = spy  # type: ignore[method-assign]
+    try:
+        streams = [await env.stream(i) for i in range(n)]
+        await env.live.drain()
+        judged = await env.metric("judged")
+        assert await env.metric("no_text") == 0
+    finally:
+        await env.aclose()
+    expected = {r: text for r, text in streams if is_sampled(r, share)}
+    assert 0 < len(expected) < n and judged == len(expected)
+    assert offered == expected  # only sampled streams were kept, each with what it delivered

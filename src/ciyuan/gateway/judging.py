@@ -1,8 +1,8 @@
 """Live-traffic judging: a sampled share of completed calls graded by a judge, off the hot path.
 
-After a non-streamed chat call completes, :meth:`LiveJudge.offer` decides in O(1) whether it is
-in the sample (``ciyuan.quality.live.is_sampled``) and, if so, puts (record, question, answer)
-on a bounded queue — when the queue is full the sample is dropped and counted, never waited
+After a chat call completes, :meth:`LiveJudge.offer` decides in O(1) whether it is in the
+sample (``ciyuan.quality.live.is_sampled``) and, if so, puts (record, question, answer) on a
+bounded queue — when the queue is full the sample is dropped and counted, never waited
 for. One background task takes calls off the queue and grades each with the configured judge
 and rubric by calling this same gateway app in-process with the judge's own API key: the judge
 call is authenticated, held against that key's budgets, metered and billed like any call,
@@ -13,7 +13,9 @@ Budget: when the gateway refuses a judge call for budget (HTTP 402), sampling st
 :data:`BUDGET_PAUSE_S` — the samples offered meanwhile are counted as skipped — and then one
 call probes again (a new budget period, or a raised budget, lets judging resume).
 ``ciyuan_live_judge_total{outcome}`` in ``/metrics`` counts every step.
-Streamed calls are not sampled (their text is not kept by the relay).
+Streamed calls are sampled the same way: when a stream begins, :meth:`LiveJudge.keeps_text`
+tells the relay whether the call is in the sample, and only then does the relay keep the text
+it delivers (at most the rubric's field bound) and offer it once the stream has completed.
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class LiveJudge:
         return self._clock() < self._paused_until
 
     # -- on the request path: O(1), never waits ------------------------------------------
+    def keeps_text(self, record: UsageRecord) -> bool:
+        # paused or not: ``offer`` counts a sample skipped for budget
+        return record.purpose != "evaluation" and is_sampled(record.id, self.config.share)
+
     def offer(self, record: UsageRecord, body: Mapping[str, Any],
               response: Mapping[str, Any]) -> None:
         if record.purpose == "evaluation" or record.status != "completed" or \

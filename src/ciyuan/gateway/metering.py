@@ -72,11 +72,16 @@ class MeteredCall:
 
 
 class CompletedCalls(Protocol):
-    """Told of every completed non-streamed call after it is settled (e.g. live judging);
-    must return at once: it runs on the request path."""
+    """Told of every completed call after it is settled (e.g. live judging); must return at
+    once: it runs on the request path. A streamed call is offered with its delivered text in
+    the shape of a plain response, if ``keeps_text`` said so when the stream began."""
 
     def offer(self, record: UsageRecord, body: Mapping[str, Any],
               response: Mapping[str, Any]) -> None: ...
+
+    def keeps_text(self, record: UsageRecord) -> bool:
+        """Whether the relay should keep a streamed call's text to offer it afterwards."""
+        ...
 
 
 @dataclass

@@ -15,21 +15,25 @@ from typing import Any
 
 import httpx
 
+from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
 from ciyuan.gateway.upstream import Route
 from ciyuan.measure.stream import StreamCounter
+from ciyuan.quality.rubrics import MAX_FIELD_CHARS
 
 __all__ = ["relay"]
 
 #: One SSE event larger than this is passed through without being parsed for counting.
 MAX_EVENT_BYTES = 4 * 1024 * 1024
+#: Characters of a sampled stream's answer kept for live judging: what a judge rubric shows.
+MAX_KEPT_ANSWER_CHARS = MAX_FIELD_CHARS
 
 
 class _Tally:
     """Text delivered so far (native and standard counters) and any reported usage."""
 
-    def __init__(self, gateway: Gateway, catalog_model: str) -> None:
+    def __init__(self, gateway: Gateway, catalog_model: str, *, keep: bool = False) -> None:
         measurer = gateway.measurer
         self.native = StreamCounter(measurer.tokenizer_for(measurer.model(catalog_model)))
         self.standard = StreamCounter(measurer.standard)
@@ -37,11 +41,21 @@ class _Tally:
         self.anthropic_usage: dict[str, Any] = {}
         self.digest = hashlib.sha256()
         self.completed = False
+        self.answer: list[str] | None = [] if keep else None  # kept for live judging
+        self._kept = 0
 
     def text(self, piece: str) -> None:
         if piece:
             self.native.feed(piece)
             self.standard.feed(piece)
+
+    def answer_text(self, piece: str) -> None:
+        """Visible answer text (not reasoning or tool calls), kept up to the bound if asked."""
+        self.text(piece)
+        if self.answer is not None and self._kept < MAX_KEPT_ANSWER_CHARS:
+            kept = piece[:MAX_KEPT_ANSWER_CHARS - self._kept]
+            self.answer.append(kept)
+            self._kept += len(kept)
 
 
 def _openai_event(tally: _Tally, data: dict[str, Any], wants_usage: bool) -> bool:
@@ -49,10 +63,11 @@ def _openai_event(tally: _Tally, data: dict[str, Any], wants_usage: bool) -> boo
     for choice in data.get("choices") or []:
         delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
         if isinstance(choice, dict) and isinstance(choice.get("text"), str):
-            tally.text(choice["text"])
-        for key in ("reasoning_content", "content"):
-            if isinstance(delta.get(key), str):
-                tally.text(delta[key])
+            tally.answer_text(choice["text"])
+        if isinstance(delta.get("reasoning_content"), str):
+            tally.text(delta["reasoning_content"])
+        if isinstance(delta.get("content"), str):
+            tally.answer_text(delta["content"])
         for tool in delta.get("tool_calls") or []:
             function = tool.get("function") if isinstance(tool, dict) else None
             if isinstance(function, dict):
@@ -71,7 +86,9 @@ def _anthropic_event(tally: _Tally, data: dict[str, Any]) -> None:
         tally.anthropic_usage.update((data.get("message") or {}).get("usage") or {})
     elif kind == "content_block_delta":
         delta = data.get("delta") or {}
-        for key in ("text", "partial_json", "thinking"):
+        if isinstance(delta.get("text"), str):
+            tally.answer_text(delta["text"])
+        for key in ("partial_json", "thinking"):
             if isinstance(delta.get(key), str):
                 tally.text(delta[key])
     elif kind == "message_delta":
@@ -98,7 +115,9 @@ def _parse(event: bytes) -> dict[str, Any] | None:
 
 async def relay(gateway: Gateway, call: MeteredCall, route: Route,
                 response: httpx.Response) -> AsyncIterator[bytes]:
-    tally = _Tally(gateway, route.catalog_model)
+    completed = gateway.completed
+    tally = _Tally(gateway, route.catalog_model,
+                   keep=completed is not None and completed.keeps_text(call.record))
     dialect = call.endpoint.dialect
     buffer = b""
     error = ""
@@ -125,9 +144,11 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
             tally.digest.update(buffer)
             yield buffer
         finished = True
-        _, receipt = _finish(gateway, call, route, tally, response, "")
+        record, receipt = _finish(gateway, call, route, tally, response, "")
         if receipt:
             yield f": x-ciyuan-receipt {receipt}\n\n".encode()
+        if completed is not None and tally.answer is not None and tally.completed:
+            completed.offer(record, call.body, _as_response(dialect, "".join(tally.answer)))
     except httpx.HTTPError as exc:
         error = f"upstream stream failed: {type(exc).__name__}"
     finally:
@@ -137,8 +158,15 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
         await response.aclose()
 
 
+def _as_response(dialect: str, answer: str) -> dict[str, Any]:
+    """A streamed answer in the shape of the dialect's plain response (for live judging)."""
+    if dialect == "anthropic":
+        return {"content": [{"type": "text", "text": answer}]}
+    return {"choices": [{"message": {"role": "assistant", "content": answer}}]}
+
+
 def _finish(gateway: Gateway, call: MeteredCall, route: Route, tally: _Tally,
-            response: httpx.Response, error: str) -> tuple[object, str]:
+            response: httpx.Response, error: str) -> tuple[UsageRecord, str]:
     native_out = tally.native.finish()
     standard_out = tally.standard.finish()
     usage: Usage | None = None
