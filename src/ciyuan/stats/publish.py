@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ciyuan.catalog.models import Catalog
+from ciyuan.core.outcomes import Outcome, effective_outcomes
+from ciyuan.core.records import UsageRecord
 from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import build_cube
 from ciyuan.stats.energy import Deployment
 from ciyuan.stats.outputs import read_release, write_release
-from ciyuan.stats.partitions import export_months, months_between, shift_month
+from ciyuan.stats.partitions import export_months, month_bounds, months_between, shift_month
 from ciyuan.stats.release import ReleaseOptions, build_release
 from ciyuan.stats.revision import Change, apply_revision
+from ciyuan.store.usage import UsageStore
 
 __all__ = ["HISTORY_MONTHS", "Publication", "publish", "tenant_sectors"]
 
@@ -59,6 +62,9 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
     root = partitions or out / "partitions"
     months = months_between(base or shift_month(month, -HISTORY_MONTHS), month)
     exported: dict[str, int] = {}
+    now = now or dt.datetime.now(dt.UTC)
+    outcomes: list[Outcome] | None = None
+    records: list[UsageRecord] = []
     if db_url is not None:
         from ciyuan.store.usage import open_usage_store
 
@@ -66,15 +72,16 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
         try:
             exported = export_months(store, months, root, sectors=tenant_sectors(db_url),
                                      catalog=catalog, progress=progress)
+            outcomes, records = _valued_outcomes(db_url, store, month, now)
         finally:
             store.close()
     cube = build_cube(root, months, catalog, threads=threads)
     try:
-        options = ReleaseOptions(month=month, final=final, grace=grace,
-                                 now=now or dt.datetime.now(dt.UTC),
+        options = ReleaseOptions(month=month, final=final, grace=grace, now=now,
                                  deployments=tuple(deployments),
                                  source=_source(db_url, root),
-                                 quality=_quality(quality_results))
+                                 quality=_quality(quality_results),
+                                 outcomes=outcomes, outcome_records=records)
         release = build_release(cube, pricer, options)
     finally:
         cube.close()
@@ -82,6 +89,29 @@ def publish(*, month: str, out: Path, pricer: Pricer, catalog: Catalog,
     changes = apply_revision(release, previous) if previous is not None else []
     directory = write_release(out, release, changes, previous)
     return Publication(release, changes, directory, exported)
+
+
+def _valued_outcomes(db_url: str, usage: UsageStore, month: str, now: dt.datetime,
+                     ) -> tuple[list[Outcome], list[UsageRecord]]:
+    """The outcome reports with a value in force at ``now`` and the month's settled records
+    they may be about: one pass over the month's records of the tenants that reported, keeping
+    the calls named by id or by task (memory grows with the reports, not with the month)."""
+    from ciyuan.store.outcomes import open_outcome_store
+
+    store = open_outcome_store(db_url)
+    try:
+        in_force = [o for o in effective_outcomes(store.list(None, end=None), as_of=now)
+                    if o.value is not None]
+    finally:
+        store.close()
+    start, end = month_bounds(month)
+    records: list[UsageRecord] = []
+    for tenant in sorted({o.tenant for o in in_force}):
+        ids = {o.record_id for o in in_force if o.tenant == tenant and o.record_id}
+        tasks = {o.task for o in in_force if o.tenant == tenant and not o.record_id}
+        records += [r for r in usage.query(start, end, tenant)
+                    if r.id in ids or (r.task and r.task in tasks)]
+    return in_force, records
 
 
 def _quality(folder: Path | None) -> dict[str, tuple[float, float, float]] | None:

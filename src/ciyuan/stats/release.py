@@ -18,12 +18,15 @@ from typing import Any
 
 from ciyuan.core.errors import CiyuanError, UnknownModelError
 from ciyuan.core.money import PER_MILLION, format_amount, from_nano
+from ciyuan.core.outcomes import Outcome
+from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.price.api import Pricer
 from ciyuan.stats.cube import CATEGORIES, Cube
 from ciyuan.stats.energy import Deployment, energy_rows
 from ciyuan.stats.index import fisher, tornqvist
 from ciyuan.stats.partitions import month_bounds, shift_month
+from ciyuan.stats.value import value_figures, value_headline, value_note, value_table
 
 __all__ = ["BREAKDOWNS", "INDEX_CURRENCY", "ReleaseOptions", "build_release", "money"]
 
@@ -64,6 +67,11 @@ class ReleaseOptions:
     source: str = ""
     #: model -> (quality index, 95 % low, high) from evaluations, for price-performance
     quality: Mapping[str, tuple[float, float, float]] | None = None
+    #: Outcome reports for value per token (``ciyuan.stats.value``); None: none were read
+    #: (a release from partitions without a store), shown as not available.
+    outcomes: Sequence[Outcome] | None = None
+    #: The month's settled records those reports may be about (a superset is fine).
+    outcome_records: Sequence[UsageRecord] = ()
 
 
 def _status(options: ReleaseOptions) -> str:
@@ -319,6 +327,10 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
     months = [m for m in cube.months if m <= options.month]
     current = b.totals(options.month) or {"requests": 0, "native_tokens": 0,
                                           "standard_tokens": 0, "spend": {}}
+    valued = None if options.outcomes is None else value_figures(
+        options.outcomes, options.outcome_records, month=options.month, as_of=options.now,
+        month_native_tokens=current["native_tokens"])
+    tables["value_per_token"] = value_table(valued or (), b.flag)
     prior, year_ago = b.totals(b.previous), b.totals(b.year_ago)
     purpose = {row[0]: row for row in tables["volume_by_purpose"]["rows"]}
     productive = purpose.get("productive")
@@ -344,8 +356,8 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
             current["standard_tokens"], prior["standard_tokens"] if prior else None)),
         "yoy_growth_standard_tokens": cell(_growth(
             current["standard_tokens"], year_ago["standard_tokens"] if year_ago else None)),
-        # outcome reports are not collected yet: shown as not available, never estimated
-        "value_per_million_tokens": cell(None),
+        # from outcome reports only: not available without them, never estimated
+        "value_per_million_tokens": cell(value_headline(valued or ())),
     }
     series_totals = [b.totals(m) for m in months]
     return {
@@ -367,7 +379,7 @@ def build_release(cube: Cube, pricer: Pricer, options: ReleaseOptions) -> dict[s
         },
         "tables": tables,
         "notes": {
-            "value_per_token": "not available: no outcome reports are recorded for this month",
+            "value_per_token": value_note(valued),
             "productive_share": "from the purpose each call declared (x-ciyuan-purpose); "
                                 "undeclared traffic is its own row, never guessed",
         },
