@@ -17,7 +17,7 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "✗" not in done.stdout
-    assert done.stdout.count("✓") == 5
+    assert done.stdout.count("✓") == 6
     month = json.loads(next((out / "releases").glob("*/release.json")).read_text())
     assert month["headline"]["requests"]["value"] > 0
     assert len(month["series"]["months"]) == 2  # 40 days reach back into the month before
@@ -34,6 +34,11 @@ def test_short_demo_runs_end_to_end(tmp_path: Path) -> None:
     perf = month["tables"]["price_performance"]["rows"]
     assert {r[0] for r in perf} == {"gpt-4o", "gpt-4o-mini", "qwen-plus", "deepseek-chat"}
     assert month["headline"]["quality_adjusted_price_index_tornqvist"]["value"] is not None
+    # agents reported outcomes through POST /v1/outcomes: the release values the tokens
+    value = month["tables"]["value_per_token"]["rows"]
+    assert [r[0] for r in value] == ["USD"] and value[0][1] > 0
+    assert float(month["headline"]["value_per_million_tokens"]["value"]["USD"]) > 0
+    assert "Value per token" in done.stdout
 
 
 def _running(pid: int) -> bool:

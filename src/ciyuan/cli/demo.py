@@ -124,6 +124,23 @@ def demo_command(app: App, out: Path, days: int, calls: int, seed: int, eval_ite
             table.add_row(str(row[0]), format_value(row[1]), f"{row[2]}–{row[3]}",
                           format_value(row[4]), format_value(row[5]))
         app.console.print(table)
+    value = result.release["tables"]["value_per_token"]
+    table = Table(title="Value per token, from outcome reports ("
+                        + ", ".join(f"{n} {k}" for k, n in sorted(result.reported.items()))
+                        + " sent to POST /v1/outcomes)")
+    for col in ("currency", "reports", "calls", "value", "per M native tokens",
+                "per unit of spend", "coverage"):
+        table.add_column(col, justify="left" if col == "currency" else "right")
+    at = {c: value["columns"].index(c) for c in value["columns"]}
+    for row in value["rows"]:
+        table.add_row(str(row[0]), format_value(row[at["outcome_reports"]]),
+                      format_value(row[at["calls"]]), format_value(row[at["value"]]),
+                      format_value(row[at["value_per_million_native"]]),
+                      format_value(row[at["value_per_unit_spend"]]),
+                      format_value(row[at["coverage_native_tokens"]]))
+    if not value["rows"]:
+        table.add_row("n/a", "", "", "", "", "", "")
+    app.console.print(table)
     for check, ok in result.checks.items():
         app.console.print(f"{'[green]✓' if ok else '[red]✗'}[/] {check}")
     for what, path in result.paths.items():

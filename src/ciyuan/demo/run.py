@@ -7,7 +7,8 @@
 3. tenants in several sectors, agents, keys and budgets (one tight enough to refuse calls),
    a two-part tariff and a token pack;
 4. the traffic, through the real gateway with the ``openai`` SDK: chat and streaming, English
-   and Chinese, declared purposes, a few injected upstream faults;
+   and Chinese, declared purposes, a few injected upstream faults; then a few outcome reports
+   (``POST /v1/outcomes``, by request id and by task: see ``ciyuan.demo.outcomes``);
 5. the period closed: invoices issued, the sim-provider's usage export reconciled, the month's
    statistical release published, and the totals checked against each other.
 """
@@ -24,11 +25,14 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER
+from ciyuan.demo.outcomes import plan_reports, send_reports, valued_in_month
 from ciyuan.demo.scenario import AGENTS, GRACE, MODELS, TENANTS, Call, config_toml, schedule
+from ciyuan.gateway.app import RECORD_HEADER
 from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
 from ciyuan.stats.partitions import month_bounds, month_of, shift_month
@@ -62,6 +66,8 @@ class DemoResult:
     reconcile: dict[str, Any] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
     evaluated: dict[str, int] = field(default_factory=dict)  # model -> items scored
+    reported: dict[str, int] = field(default_factory=dict)  # outcome reports stored, by kind
+    reported_value: Decimal = Decimal(0)  # USD reported about the month's calls
     paths: dict[str, Path] = field(default_factory=dict)
 
 
@@ -121,7 +127,8 @@ def _setup(out: Path, start: dt.datetime, month_start: dt.datetime) -> dict[str,
 
 
 async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
-                 tick: Callable[[str], None]) -> Counter[str]:
+                 tick: Callable[[str], None]) -> tuple[Counter[str], dict[int, str]]:
+    """Send the calls; their outcomes, and the usage-record id of each served one (by index)."""
     import openai
     from openai.types.chat import ChatCompletionMessageParam
 
@@ -129,13 +136,16 @@ async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
                                      timeout=60) for k, v in keys.items()}
     gate = asyncio.Semaphore(CONCURRENCY)
     outcomes: Counter[str] = Counter()
+    served: dict[int, str] = {}
 
-    async def one(call: Call) -> None:
+    async def one(index: int, call: Call) -> None:
         agent = call.agent
         headers = {"x-ciyuan-agent": agent.id,
                    SIMULATED_TIME_HEADER: call.at.isoformat()}
         if agent.purpose:
             headers["x-ciyuan-purpose"] = agent.purpose
+        if call.task:
+            headers["x-ciyuan-task"] = call.task
         client = clients[f"{agent.tenant}/{agent.id}"]
         async with gate:
             try:
@@ -143,16 +153,20 @@ async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
                     {"role": "system", "content": "You are a careful assistant."},
                     {"role": "user", "content": call.prompt}]
                 if call.stream:
-                    stream = await client.chat.completions.create(
+                    streamed = await client.chat.completions.with_raw_response.create(
                         model=call.model, messages=messages, stream=True,
                         max_tokens=300, extra_headers=headers,
                         stream_options={"include_usage": True})
-                    async for _ in stream:
+                    async for _ in streamed.parse():
                         pass
+                    record_id = streamed.headers[RECORD_HEADER]
                 else:
-                    await client.chat.completions.create(
+                    answered = await client.chat.completions.with_raw_response.create(
                         model=call.model, messages=messages, max_tokens=300,
                         extra_headers=headers)
+                    answered.parse()
+                    record_id = answered.headers[RECORD_HEADER]
+                served[index] = record_id
                 outcome = "served"
             except openai.APIStatusError as exc:
                 outcome = {402: "refused: budget", 429: "upstream fault 429",
@@ -164,11 +178,11 @@ async def _drive(url: str, calls: Sequence[Call], keys: dict[str, str],
         tick(outcome)
 
     try:
-        await asyncio.gather(*(one(c) for c in calls))
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(calls)))
     finally:
         for client in clients.values():
             await client.close()
-    return outcomes
+    return outcomes, served
 
 
 def _evaluate(url: str, key: str, out: Path, items: int) -> dict[str, int]:
@@ -234,7 +248,11 @@ def run_demo(options: DemoOptions, progress: Callable[[int, int, str], None]) ->
             done += 1
             progress(done, options.calls, outcome)
 
-        result.outcomes = asyncio.run(_drive(url, calls, keys, tick))
+        result.outcomes, served = asyncio.run(_drive(url, calls, keys, tick))
+        progress(options.calls, options.calls, "reporting outcomes")
+        reports = plan_reports(calls, served, options.seed)
+        result.reported = send_reports(url, reports, keys)
+        result.reported_value = valued_in_month(reports, month)
         # the provider's log of the month's traffic, before the evaluation adds to it
         shutil.copyfile(out / "sim.log", out / "sim-traffic.log")
         progress(options.calls, options.calls, "evaluating the models")
@@ -284,4 +302,13 @@ def _checks(result: DemoResult) -> dict[str, bool]:
         "provider export = our records (nothing missing, extra or mismatched)": all(
             result.reconcile["summary"][k]["count"] == 0
             for k in ("missing", "extra", "mismatched")),
+        "release value = accepted and partial values reported for the month's calls": (
+            release_value(result.release) == result.reported_value),
     }
+
+
+def release_value(release: dict[str, Any]) -> Decimal:
+    """The USD value the release's value-per-token table counts."""
+    table = release["tables"]["value_per_token"]
+    at = table["columns"].index("value")
+    return sum((Decimal(r[at]) for r in table["rows"] if r[0] == "USD"), Decimal(0))

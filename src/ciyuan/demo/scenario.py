@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ciyuan.invoice.period import DEFAULT_GRACE as GRACE  # the demo waits as long as invoices do
 
-__all__ = ["AGENTS", "GRACE", "MODELS", "PRICE_CUT_MODEL", "TENANTS", "Call", "config_toml",
-           "schedule"]
+__all__ = ["AGENTS", "GRACE", "MODELS", "PRICE_CUT_MODEL", "TASK_AGENT", "TENANTS", "Call",
+           "config_toml", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,12 @@ PROMPTS = {
 }
 
 
+#: The agent whose calls come in tasks of two (X-Ciyuan-Task), reported on as a whole.
+TASK_AGENT = "coder"
+#: Tasks of that agent: a few, so the outcome reports stay a few dozen.
+TASKS = 6
+
+
 @dataclass(frozen=True)
 class Call:
     at: dt.datetime  # the simulated instant it is sent
@@ -79,6 +85,7 @@ class Call:
     model: str
     stream: bool
     prompt: str
+    task: str = ""  # X-Ciyuan-Task, or none
 
 
 def _instant(rng: random.Random, start: dt.datetime, days: int) -> dt.datetime:
@@ -103,7 +110,13 @@ def schedule(start: dt.datetime, days: int, calls: int, seed: int) -> list[Call]
         out.append(Call(_instant(rng, start, days), agent, rng.choice(models),
                         rng.random() < agent.stream_share,
                         rng.choice(PROMPTS[agent.language])))
-    return sorted(out, key=lambda c: c.at)
+    ordered = sorted(out, key=lambda c: c.at)
+    coder = [i for i, c in enumerate(ordered) if c.agent.id == TASK_AGENT]
+    step = max(2, len(coder) // TASKS)  # pairs of consecutive calls, spread over the run
+    for k, first in enumerate(range(0, len(coder) - 1, step)[:TASKS]):
+        for i in coder[first: first + 2]:
+            ordered[i] = replace(ordered[i], task=f"{TASK_AGENT}-task-{k + 1}")
+    return ordered
 
 
 def config_toml(cut_from: dt.date) -> str:
