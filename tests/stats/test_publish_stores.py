@@ -130,6 +130,10 @@ def test_value_per_token_from_the_store_and_a_late_outcome_revises(db_url: str,
     html = (tmp_path / "2026-09" / "index.html").read_text()
     assert 'id="value_per_token"' in html and "Value per token" in html
     assert (tmp_path / "2026-09" / "tables" / "value_per_token.parquet").exists()
+    sdmx = (tmp_path / "2026-09" / "release.sdmx.csv").read_text().splitlines()
+    assert any(",headline,_T,value_per_million_tokens,USD," in line and line.endswith(",R")
+               for line in sdmx)
+    assert any(",value_per_token,USD,value," in line for line in sdmx)
 
 
 def _toml(config: dict[str, object]) -> str:

@@ -202,6 +202,12 @@ def test_outputs_are_written_and_consistent(tmp_path: Path) -> None:
     assert all(r["DATAFLOW"] == "CIYUAN:TOKEN_ECONOMY(1.0)" for r in rows)
     missing = next(r for r in rows if r["MEASURE"] == "value_per_million_tokens")
     assert missing["OBS_STATUS"] == "M" and missing["OBS_VALUE"] == ""
+    # published from partitions, no store: value per token is n/a, and the report says why
+    assert release["tables"]["value_per_token"]["rows"] == []  # type: ignore[index]
+    assert (month / "tables" / "value_per_token.csv").read_text().startswith("currency,")
+    assert "without a store" in release["notes"]["value_per_token"]  # type: ignore[index]
+    assert "published from usage partitions without a store" in (
+        month / "index.html").read_text()
     import duckdb
 
     parquet = duckdb.connect().execute(

@@ -43,7 +43,8 @@ def test_dashboard_shows_traffic_budgets_and_the_release(tmp_path: Path) -> None
     assert not errors, errors
     assert marks == {"hourly": 16, "release-index": 6, "release-models": 4}
     for shown in ("1,234", "5,678,901", "5,000,000", "123.45 USD", "97.8", "97.9", "61.0%",
-                  "+12.0%", "2026-10, revision 0, status P"):
+                  "+12.0%", "2026-10, revision 0, status P", "Value per M native tokens",
+                  "61887.938794 USD"):
         assert shown in text, shown  # the release's headline figures
     assert "Cost (CNY)" in text and "Cost (USD)" in text
     assert "tenant:shop-cn" in text and "(100.0%)" in text and "(80.0%)" in text

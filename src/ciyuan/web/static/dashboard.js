@@ -12,6 +12,7 @@ const HEADLINE = {
   spend: "Spend", price_index_tornqvist: "Price index (Törnqvist)",
   price_index_fisher: "Price index (Fisher)", productive_share_tokens: "Productive share",
   mom_growth_standard_tokens: "Growth on last month",
+  value_per_million_tokens: "Value per M native tokens",
 };
 
 // The admin token: from #token=… once, then kept for this tab only, and out of the URL.
