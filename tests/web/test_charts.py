@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -107,8 +108,11 @@ def test_ticks_are_round_and_cover_the_range(a: float, b: float) -> None:
     assert 2 <= len(ticks) <= 13
     assert ticks[0] <= min(a, b) + 1e-6 * max(1.0, abs(a), abs(b))
     assert ticks[-1] >= max(a, b) - 1e-6 * max(1.0, abs(a), abs(b))
-    steps = {round(y - x, 9) for x, y in zip(ticks, ticks[1:], strict=False)}
-    assert len({f"{s:.6g}" for s in steps}) == 1  # evenly spaced
+    steps = [y - x for x, y in zip(ticks, ticks[1:], strict=False)]
+    # evenly spaced, up to float resolution at the ticks' magnitude and the rounding of each
+    # tick to its step's decimal places (relative: a range of 2e-9 has steps of 5e-10)
+    resolution = 8 * math.ulp(max(1.0, abs(a), abs(b)))
+    assert all(math.isclose(s, steps[0], rel_tol=1e-6, abs_tol=resolution) for s in steps), steps
 
 
 @given(st.lists(st.one_of(st.none(), st.floats(-1e9, 1e9)), min_size=1, max_size=40))
