@@ -20,7 +20,11 @@ from typing import Literal
 
 from ciyuan.core.usage import Usage
 
-__all__ = ["Purpose", "RecordStatus", "UsageRecord", "PURPOSES"]
+__all__ = ["PURPOSES", "RECORD_HEADER", "Purpose", "RecordStatus", "UsageRecord"]
+
+#: The response header that names a call's usage record (receipts, outcome reports and
+#: evaluation results refer to the call by it).
+RECORD_HEADER = "x-ciyuan-usage-record"
 
 RecordStatus = Literal["pending", "completed", "failed", "reconciled"]
 #: Declared (or inferred) use of a call; ``undeclared`` is its own residual in statistics.

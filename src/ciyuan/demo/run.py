@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER
+from ciyuan.core.records import RECORD_HEADER
 from ciyuan.demo.outcomes import plan_reports, send_reports, valued_in_month
 from ciyuan.demo.scenario import AGENTS, GRACE, MODELS, TENANTS, Call, config_toml, schedule
-from ciyuan.gateway.app import RECORD_HEADER
 from ciyuan.gateway.process import GatewayProcess
 from ciyuan.sim.process import SimProcess
 from ciyuan.stats.partitions import month_bounds, month_of, shift_month

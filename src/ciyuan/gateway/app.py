@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from ciyuan.core.clock import SIMULATED_TIME_HEADER, parse_simulated_time, simulated_now
 from ciyuan.core.errors import CiyuanError
+from ciyuan.core.records import RECORD_HEADER
 from ciyuan.gateway.errors import (
     BodyTooLargeError,
     GatewayError,
@@ -37,7 +38,6 @@ __all__ = ["SimulatedTime", "build_app"]
 
 _log = logging.getLogger("ciyuan.gateway")
 RECEIPT_HEADER = "x-ciyuan-receipt"
-RECORD_HEADER = "x-ciyuan-usage-record"
 
 
 async def _read_body(request: Request) -> bytes:

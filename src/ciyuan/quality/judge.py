@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ciyuan.core.records import RECORD_HEADER
 from ciyuan.quality.errors import QualityError
 from ciyuan.quality.rubrics import JudgeVerdictError, Rubric, load_rubric, parse_verdict
 from ciyuan.quality.scorers import Score, register
@@ -100,7 +101,7 @@ class Judge:
                            "x-ciyuan-task": task[:200]})
         response = raw.parse()
         return (response.choices[0].message.content or "",
-                raw.headers.get("x-ciyuan-usage-record", ""))
+                raw.headers.get(RECORD_HEADER, ""))
 
     async def grade(self, question: str, answer: str, reference: Any = None,
                     task: str = "judge") -> Judgement:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ciyuan.core.records import RECORD_HEADER
 from ciyuan.quality.scorers import Score, get_scorer, safe_score
 from ciyuan.quality.suites import Item, Suite
 
@@ -140,7 +141,7 @@ async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
                 response = raw.parse()
                 row["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
                 answer = response.choices[0].message.content or ""
-                row["usage_record"] = raw.headers.get("x-ciyuan-usage-record", "")
+                row["usage_record"] = raw.headers.get(RECORD_HEADER, "")
                 if response.usage is not None:
                     row["tokens"] = response.usage.prompt_tokens + \
                         response.usage.completion_tokens
