@@ -43,6 +43,9 @@ class Reservation:
     id: str
     amount_nano: int
     currency: str
+    #: what the budgets adapter made of it (e.g. the ledger holds), so settling it in the
+    #: same process needs no look-up; not part of its identity
+    detail: object = field(default=None, compare=False, repr=False)
 
 
 class Budgets(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ciyuan.billing import Billing, Scope
+from ciyuan.billing.budgets import Reservation as Held
 from ciyuan.billing.errors import BudgetLevelExceededError, WalletInsufficientError
 from ciyuan.core.records import UsageRecord
 from ciyuan.gateway.errors import BudgetExceededError
@@ -69,13 +70,22 @@ class BillingBudgets:
             held = self._billing.reserve(scope, reservation_id, amount_nano, currency)
         except (BudgetLevelExceededError, WalletInsufficientError) as exc:
             raise BudgetExceededError(exc.message, **exc.details) from None
-        return Reservation(held.id, held.amount_nano, held.currency)
+        return Reservation(held.id, held.amount_nano, held.currency, detail=held)
 
     def settle(self, reservation: Reservation, actual_nano: int) -> None:
-        self._billing.settle(reservation, actual_nano)
+        self._billing.settle(_held(reservation), actual_nano)
 
     def release(self, reservation: Reservation) -> None:
-        self._billing.release(reservation)
+        self._billing.release(_held(reservation))
+
+
+def _held(reservation: Reservation) -> Held | Reservation:
+    """The holds this process placed (settling needs no ledger look-up), else the bare
+    reservation (billing finds its holds in the ledger)."""
+    held = reservation.detail
+    if isinstance(held, Held) and held.id == reservation.id:
+        return held
+    return reservation
 
 
 class StoreReceipts:

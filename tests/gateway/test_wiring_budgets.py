@@ -1,0 +1,64 @@
+"""The gateway's budgets adapter: a reservation settled in the process that made it needs
+no ledger look-up, and ends in the same ledger state as one whose holds are looked up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from ciyuan.billing import Billing, Level, LevelKind, Scope
+from ciyuan.gateway.ports import Principal, Reservation
+from ciyuan.gateway.wiring import BillingBudgets
+from ciyuan.ledger import Transfer
+from ciyuan.store import SqliteLedgerStore
+
+USD = 10**9
+AT = dt.datetime(2026, 11, 5, 8, 0, tzinfo=dt.UTC)
+CALLER = Principal(tenant="acme", key_id="k1", team="research")
+
+
+class CountingStore(SqliteLedgerStore):
+    """Counts look-ups of transfers by id (how billing finds a reservation's holds)."""
+
+    lookups = 0
+
+    def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
+        self.lookups += 1
+        return super().transfers(transfer_ids)
+
+
+def _budgets(tmp_path: Path) -> tuple[CountingStore, Billing, BillingBudgets]:
+    store = CountingStore(tmp_path / "ledger.db")
+    billing = Billing(store, now=lambda: AT)
+    billing.set_budget(Level(LevelKind.TENANT, "acme"), "month", 10 * USD, "USD", at=AT)
+    billing.set_budget(Level(LevelKind.TEAM, "acme", "research"), "day", 2 * USD, "USD", at=AT)
+    return store, billing, BillingBudgets(billing)
+
+
+def test_settling_own_reservation_skips_the_lookup_and_matches(tmp_path: Path) -> None:
+    store, billing, budgets = _budgets(tmp_path)
+    own = budgets.reserve(CALLER, "rsv-own", USD // 2, "USD")
+    other = budgets.reserve(CALLER, "rsv-bare", USD // 2, "USD")
+    assert own.detail is not None and own == Reservation("rsv-own", USD // 2, "USD")
+    before = store.lookups
+    budgets.settle(own, USD // 5)
+    assert store.lookups == before  # the holds came with the reservation
+    budgets.settle(Reservation(other.id, other.amount_nano, other.currency), USD // 5)
+    assert store.lookups > before  # a bare reservation: its holds are looked up
+    scope = Scope("acme", team="research", key="k1")
+    for status in billing.status(scope, at=AT):
+        assert status.spent_nano == 2 * (USD // 5) and status.reserved_nano == 0
+    settled = store.transfers([f"rsv-own:{label}" for label in ("tenant-month", "team-day")])
+    bare = store.transfers([f"rsv-bare:{label}" for label in ("tenant-month", "team-day")])
+    assert len(settled) == len(bare) == 2
+    store.close()
+
+
+def test_release_of_own_reservation_frees_every_level(tmp_path: Path) -> None:
+    store, billing, budgets = _budgets(tmp_path)
+    held = budgets.reserve(CALLER, "rsv-1", USD, "USD")
+    budgets.release(held)
+    for status in billing.status(Scope("acme", team="research", key="k1"), at=AT):
+        assert status.reserved_nano == 0 and status.spent_nano == 0
+    store.close()
