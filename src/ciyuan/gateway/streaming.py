@@ -125,8 +125,10 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
     try:
         async for chunk in response.aiter_raw():
             buffer += chunk
-            while b"\n\n" in buffer:
-                event, buffer = buffer.split(b"\n\n", 1)
+            events = buffer.split(b"\n\n")
+            buffer = events.pop()  # after the last complete event (often empty)
+            out = []  # the events of one read go out in one write, as they came in
+            for event in events:
                 data = _parse(event)
                 forward = True
                 if data is not None:
@@ -137,9 +139,11 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
                     else:
                         forward = _openai_event(tally, data, call.client_wants_usage)
                 if forward:
-                    out = event + b"\n\n"
-                    tally.digest.update(out)
-                    yield out
+                    out.append(event + b"\n\n")
+            if out:
+                piece = b"".join(out)
+                tally.digest.update(piece)
+                yield piece
         if buffer.strip():
             tally.digest.update(buffer)
             yield buffer
