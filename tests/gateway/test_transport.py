@@ -136,7 +136,7 @@ async def test_silent_upstream_times_out() -> None:
         with pytest.raises(httpx.ReadTimeout):
             await client.post(url + "/x", content=b"{}")
     upstream = Upstream(UpstreamConfig(name="slow", base_url=url))
-    upstream.client.timeout = httpx.Timeout(0.2)
+    upstream.timeout = httpx.Timeout(0.2)
     try:
         with pytest.raises(UpstreamTimeoutError):
             await upstream.open("/chat/completions", b"{}")

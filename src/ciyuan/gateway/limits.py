@@ -15,7 +15,7 @@ RETRY_BACKOFF_CAP_S = 1.0
 #: Upstream timeouts: connect, and between bytes (long generations stream for minutes).
 UPSTREAM_CONNECT_TIMEOUT_S = 5.0
 UPSTREAM_READ_TIMEOUT_S = 300.0
-#: Concurrent upstream connections per upstream (httpx pool).
+#: Concurrent upstream connections per upstream (its aiohttp pool, ciyuan.gateway.transport).
 UPSTREAM_MAX_CONNECTIONS = 512
 #: How long a budget reservation lives if the gateway dies mid-call (the ledger expires it).
 RESERVATION_TIMEOUT_S = 15 * 60

@@ -15,6 +15,7 @@ from typing import Literal
 
 import httpx
 
+from ciyuan import __version__
 from ciyuan.core.clock import SIMULATED_TIME_HEADER, simulated_now
 from ciyuan.core.errors import ConfigError
 from ciyuan.gateway.errors import UpstreamFailedError, UpstreamTimeoutError
@@ -32,6 +33,7 @@ __all__ = ["Route", "Upstream", "UpstreamConfig", "open_upstream", "parse_upstre
 
 ApiStyle = Literal["openai", "anthropic"]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"ciyuan-gateway/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,24 @@ class Upstream:
     def __init__(self, config: UpstreamConfig, transport: httpx.AsyncBaseTransport | None = None):
         self.config = config
         self.name = config.name
-        timeout = httpx.Timeout(UPSTREAM_READ_TIMEOUT_S, connect=UPSTREAM_CONNECT_TIMEOUT_S)
-        if transport is None:
-            transport = AiohttpTransport(UPSTREAM_MAX_CONNECTIONS)
-        self.client = httpx.AsyncClient(base_url=config.base_url, timeout=timeout,
-                                        transport=transport)
+        #: requests go straight to the transport: httpx's client adds URL merging, cookies,
+        #: auth and redirect hooks that a fixed base URL and one POST per call never use
+        self.transport = transport or AiohttpTransport(UPSTREAM_MAX_CONNECTIONS)
+        self.timeout = httpx.Timeout(UPSTREAM_READ_TIMEOUT_S, connect=UPSTREAM_CONNECT_TIMEOUT_S)
+        self._base = config.base_url.rstrip("/")
+
+    async def _send(self, method: str, path: str, body: bytes | None,
+                    headers: dict[str, str]) -> httpx.Response:
+        request = httpx.Request(method, self._base + path, content=body, headers=headers,
+                                extensions={"timeout": self.timeout.as_dict()})
+        response = await self.transport.handle_async_request(request)
+        response.request = request
+        return response
 
     def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
+        # identity: the relay passes the upstream's bytes on as they come (never compressed)
+        headers = {"content-type": "application/json", "accept": "*/*",
+                   "accept-encoding": "identity", "user-agent": USER_AGENT}
         if self.config.api_style == "anthropic":
             headers["anthropic-version"] = "2023-06-01"
             if self.config.api_key:
@@ -93,7 +105,11 @@ class Upstream:
         return headers
 
     async def list_models(self) -> list[dict[str, object]]:
-        response = await self.client.get("/models", headers=self._headers())
+        response = await self._send("GET", "/models", None, self._headers())
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
         response.raise_for_status()
         data = response.json().get("data", [])
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
@@ -114,9 +130,8 @@ class Upstream:
             simulated = simulated_now.get()
             if simulated is not None:  # --simulated-time: the sim-provider logs this instant
                 headers[SIMULATED_TIME_HEADER] = simulated.isoformat()
-            request = self.client.build_request("POST", path, content=body, headers=headers)
             try:
-                response = await self.client.send(request, stream=True)
+                response = await self._send("POST", path, body, headers)
             except httpx.TimeoutException as exc:
                 last = f"timeout ({type(exc).__name__})"
                 continue
@@ -137,7 +152,7 @@ class Upstream:
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
 
 async def open_routes(routes: Sequence[Route], path: str, bodies: Sequence[bytes],
