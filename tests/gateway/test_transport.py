@@ -77,6 +77,7 @@ async def test_round_trips_reuse_one_connection_and_pass_headers() -> None:
     assert head.startswith(b"post /v1/chat/completions http/1.1")
     assert b"authorization: bearer sk-1" in head and b"x-client-request-id: ur-1" in head
     assert head.count(b"user-agent:") == 1 and head.count(b"content-type:") == 1
+    assert b"accept-encoding: identity" in head  # the relay forwards the bytes as they come
 
 
 async def test_encoded_body_passes_raw_and_httpx_decodes() -> None:
