@@ -1,0 +1,73 @@
+"""The stream relay writes what one upstream read completed in one piece: the same bytes in
+the same order, events cut across reads held back until whole, the call counted once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from gateway_env import KEY, Env
+
+from ciyuan.gateway.requests import ENDPOINTS
+from ciyuan.gateway.streaming import relay
+
+pytestmark = pytest.mark.anyio
+
+
+def _event(data: dict[str, object] | str) -> bytes:
+    return b"data: " + (data if isinstance(data, str) else json.dumps(data)).encode() + b"\n\n"
+
+
+def _delta(text: str) -> bytes:
+    return _event({"choices": [{"index": 0, "delta": {"content": text}}]})
+
+
+USAGE = {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}
+EVENTS = [_delta("Hello"), _delta(" there"), _delta(" friend"),
+          _event({"choices": [], "usage": USAGE}), _event("[DONE]")]
+
+
+class _Reads(httpx.AsyncByteStream):
+    def __init__(self, reads: list[bytes]) -> None:
+        self.reads = reads
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for read in self.reads:
+            yield read
+
+
+async def _relay(env: Env, reads: list[bytes], wants_usage: bool) -> list[bytes]:
+    body: dict[str, object] = {"model": "gpt-4o", "stream": True,
+                               "messages": [{"role": "user", "content": "hi"}]}
+    if wants_usage:
+        body["stream_options"] = {"include_usage": True}
+    call = env.gateway.prepare(ENDPOINTS["chat.completions"],
+                               {"authorization": f"Bearer {KEY}"}, body, time.perf_counter())
+    upstream = httpx.Response(200, stream=_Reads(reads))
+    return [piece async for piece in relay(env.gateway, call, call.routes[0], upstream)]
+
+
+async def test_events_of_one_read_go_out_together(env: Env) -> None:
+    whole = b"".join(EVENTS)
+    cut = len(EVENTS[0]) + 7  # the second event is split across the first two reads
+    reads = [whole[:cut], whole[cut:len(whole) - 3], whole[len(whole) - 3:]]
+    pieces = await _relay(env, reads, wants_usage=True)
+    assert pieces[:2] == [EVENTS[0], b"".join(EVENTS[1:4])]  # whole events only
+    assert b"".join(pieces[:3]) == whole  # then [DONE]; a receipt comment would follow
+    record = next(iter(env.usage.records.values()))
+    assert record.status == "completed" and record.usage_method == "reported"
+    assert record.usage is not None and record.usage.output_tokens == 3
+    assert record.response_sha256 == hashlib.sha256(whole).hexdigest()
+
+
+async def test_usage_the_client_did_not_ask_for_is_dropped_from_its_read(env: Env) -> None:
+    pieces = await _relay(env, [b"".join(EVENTS)], wants_usage=False)
+    sent = b"".join(pieces)
+    assert sent == b"".join(EVENTS[:3] + EVENTS[4:])  # the usage-only chunk held back
+    record = next(iter(env.usage.records.values()))
+    assert record.usage is not None and record.usage.input_tokens == 9
+    assert record.response_sha256 == hashlib.sha256(sent).hexdigest()
