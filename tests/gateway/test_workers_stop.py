@@ -51,3 +51,28 @@ def test_workers_go_with_the_server(tmp_path: Path, how: signal.Signals) -> None
     finally:
         gateway.stop()
         sim.stop()
+
+
+def test_interrupted_gateway_closes_its_upstream_pool(tmp_path: Path) -> None:
+    import httpx
+    from gateway_procs import tenant_and_key
+
+    db_url = f"sqlite:///{tmp_path}/p.db"
+    key = tenant_and_key(db_url, "acme")
+    sim = SimProcess(["--models", "gpt-4o"])
+    gateway = GatewayProcess(db_url)
+    try:
+        gateway.args += ["--upstream", f"sim={sim.start()}"]
+        url = gateway.start()
+        answer = httpx.post(f"{url}/v1/chat/completions", timeout=30,
+                            headers={"authorization": f"Bearer {key}"},
+                            json={"model": "gpt-4o", "messages": [{"role": "user",
+                                                                   "content": "hi"}]})
+        assert answer.status_code == 200, answer.text  # the pool holds a connection now
+        assert gateway.proc is not None
+        os.kill(gateway.proc.pid, signal.SIGINT)  # Ctrl-C: the interpreter exits normally
+        gateway.proc.wait(15)
+        assert "Unclosed" not in gateway.stderr()  # aiohttp's warning for a pool left open
+    finally:
+        gateway.stop()
+        sim.stop()

@@ -185,7 +185,23 @@ def _worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> N
         app = SimulatedTime(app)
     config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning",
                             access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config, list(gateway.router.upstreams())).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that closes the upstream connection pools after its graceful
+    shutdown (aiohttp warns of a pool left open at exit)."""
+
+    def __init__(self, config: uvicorn.Config, upstreams: Sequence[Upstream]) -> None:
+        super().__init__(config)
+        self._upstreams = upstreams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets=sockets)
+        finally:
+            for upstream in self._upstreams:
+                await upstream.aclose()
 
 
 def serve(settings: Settings, options: ServeOptions,
