@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,9 +100,12 @@ def _scored_rows(path: Path) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def done_items(path: Path) -> set[str]:
-    """Items a results file holds a score for (not a failed call, not a scorer error)."""
-    return {row["item"] for row in _scored_rows(path) if not row.get("error")}
+def done_items(path: Path, judges: Mapping[str, str] | None = None) -> set[str]:
+    """Items a results file holds a score for (not a failed call, not a scorer error); with
+    ``judges`` (item id → the judge that grades it, "" for none) only the scores that judge
+    gave."""
+    return {row["item"] for row in _scored_rows(path) if not row.get("error")
+            and (judges is None or row.get("judge", "") == judges.get(row["item"], ""))}
 
 
 async def _run(suite: Suite, options: EvalOptions, todo: list[Item], path: Path,
@@ -182,10 +185,8 @@ def run_eval(suite: Suite, options: EvalOptions,
 
         raise QualityError(f"--concurrency must be 1..{MAX_CONCURRENCY}", field="concurrency")
     path = results_path(options.out, suite, options.model)
-    judge_of = {item.id: options.judged_by(item) for item in suite.items}
     path.parent.mkdir(parents=True, exist_ok=True)
-    done = {row["item"] for row in _scored_rows(path) if not row.get("error")
-            and row.get("judge", "") == judge_of.get(row["item"], "")}
+    done = done_items(path, {item.id: options.judged_by(item) for item in suite.items})
     if path.exists() and path.stat().st_size:
         with path.open("rb+") as handle:  # a line torn by a kill stays a line of its own
             handle.seek(-1, 2)
