@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ciyuan.core.content import content_text
 from ciyuan.core.errors import ConfigError
 
 __all__ = ["DEFAULT_JUDGE_KEY_ENV", "DEFAULT_QUEUE", "MAX_QUEUE", "JudgeScore",
@@ -116,15 +117,6 @@ def live_judge_config(section: Mapping[str, Any], env: Mapping[str, str]) -> Liv
     return LiveJudgeConfig(share, judge, rubric.ref, key, queue)
 
 
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content
-                         if isinstance(p, Mapping) and p.get("type") == "text")
-    return ""
-
-
 def call_text(body: Mapping[str, Any], response: Mapping[str, Any]) -> tuple[str, str] | None:
     """(question, answer) of a chat call — the last user message and the reply's text, in
     OpenAI's or Anthropic's shape — or None when either is missing."""
@@ -132,11 +124,11 @@ def call_text(body: Mapping[str, Any], response: Mapping[str, Any]) -> tuple[str
     if not isinstance(messages, list):
         return None
     users = [m for m in messages if isinstance(m, Mapping) and m.get("role") == "user"]
-    question = _text(users[-1].get("content")) if users else ""
+    question = content_text(users[-1].get("content")) if users else ""
     choices = response.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
         message = choices[0].get("message")
-        answer = _text(message.get("content")) if isinstance(message, Mapping) else ""
+        answer = content_text(message.get("content")) if isinstance(message, Mapping) else ""
     else:
-        answer = _text(response.get("content"))
+        answer = content_text(response.get("content"))
     return (question, answer) if question.strip() and answer.strip() else None

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ciyuan.core.content import content_text
 from ciyuan.measure.language import detect_language
 from ciyuan.sim.config import MAX_TOKENS_LIMIT
 from ciyuan.sim.errors import SimBadRequestError
@@ -71,20 +72,11 @@ def integer(body: Mapping[str, Any], name: str, low: int, high: int) -> int | No
     return value
 
 
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content
-                         if isinstance(p, Mapping) and p.get("type") == "text")
-    return ""
-
-
 def render_message(message: Mapping[str, Any]) -> str:
     """One message as a prompt segment (role marker, text, tool calls)."""
     calls = message.get("tool_calls")
     tail = json.dumps(calls, ensure_ascii=False, sort_keys=True) if calls else ""
-    return f"<|{message.get('role')}|>{_text(message.get('content'))}{tail}\n"
+    return f"<|{message.get('role')}|>{content_text(message.get('content'))}{tail}\n"
 
 
 def _tool_specs(tools: Sequence[Mapping[str, Any]]) -> tuple[ToolSpec, ...]:
@@ -118,8 +110,8 @@ def finish_request(model: str, body: Mapping[str, Any], messages: Sequence[Mappi
     segments = tuple(json.dumps(t, ensure_ascii=False, sort_keys=True) for t in tools) + tuple(
         fields.pop("segments", None) or (render_message(m) for m in messages))
     last = messages[-1] if messages else {}
-    last_text = _text(last.get("content"))
-    user_texts = [_text(m.get("content")) for m in messages if m.get("role") == "user"]
+    last_text = content_text(last.get("content"))
+    user_texts = [content_text(m.get("content")) for m in messages if m.get("role") == "user"]
     language = detect_language(user_texts[-1] if user_texts else last_text)
     key = {k: v for k, v in body.items() if k not in TRANSPORT_FIELDS}
     return ChatRequest(
