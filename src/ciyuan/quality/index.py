@@ -183,19 +183,19 @@ def _per_pass(rows: Sequence[tuple[float, ...]]) -> float | None:
 def _efficiency(results: list[Result], rng: random.Random, resamples: int,
                 level: float) -> Efficiency:
     scored = [r for r in results if not r.error]
+    has_cost = bool(scored) and all(r.cost_nano > 0 for r in scored)
+    has_tokens = bool(scored) and all(r.tokens > 0 for r in scored)
     cost = _bootstrap([(float(r.cost_nano), float(r.passed)) for r in scored], _per_pass, rng,
-                      resamples, level) if scored and all(r.cost_nano > 0 for r in scored) \
-        else None
+                      resamples, level) if has_cost else None
     tokens = _bootstrap([(float(r.tokens), float(r.passed)) for r in scored], _per_pass, rng,
-                        resamples, level) if scored and all(r.tokens > 0 for r in scored) \
-        else None
+                        resamples, level) if has_tokens else None
     latencies = [r.latency_ms for r in results if r.latency_ms is not None]
     latency = _bootstrap([(x,) for x in latencies], _column_mean, rng, resamples, level)
     p95 = _percentile(sorted(latencies), 0.95) if latencies else None
     figures = {}
-    if scored and all(r.cost_nano > 0 for r in scored):
+    if has_cost:
         figures["cost"] = cost.mean if cost else math.inf
-    if scored and all(r.tokens > 0 for r in scored):
+    if has_tokens:
         figures["tokens"] = tokens.mean if tokens else math.inf
     if latency is not None:
         figures["latency"] = latency.mean
