@@ -89,10 +89,11 @@ class Margin:
     basis: str
     charge: Decimal  # what the consumer is charged
     provider_cost: Decimal  # what the providers receive for the same calls
-    margin: Decimal  # charge − provider_cost
 
-    def __post_init__(self) -> None:
-        assert self.margin == MONEY_CONTEXT.subtract(self.charge, self.provider_cost)
+    @property
+    def margin(self) -> Decimal:
+        """``charge − provider_cost``, exactly."""
+        return MONEY_CONTEXT.subtract(self.charge, self.provider_cost)
 
     def to_json(self) -> dict[str, str]:
         return {"tenant": self.tenant, "basis": self.basis,
@@ -163,7 +164,7 @@ def _margins(entries: Iterable[SettlementEntry], terms: SettlementTerms) -> tupl
             paid = from_nano(e.cost_nano)
         charge, cost = sums.get((e.tenant, e.basis), (Decimal(0), Decimal(0)))
         sums[(e.tenant, e.basis)] = (add(charge, e.charge), add(cost, paid))
-    return tuple(Margin(tenant, basis, charge, cost, MONEY_CONTEXT.subtract(charge, cost))
+    return tuple(Margin(tenant, basis, charge, cost)
                  for (tenant, basis), (charge, cost) in sorted(sums.items()))
 
 
