@@ -21,7 +21,6 @@ from ciyuan.core.clock import SIMULATED_TIME_HEADER, parse_simulated_time, simul
 from ciyuan.core.errors import CiyuanError
 from ciyuan.core.records import RECORD_HEADER
 from ciyuan.gateway.errors import (
-    BodyTooLargeError,
     GatewayError,
     UpstreamFailedError,
     error_body,
@@ -30,7 +29,13 @@ from ciyuan.gateway.errors import (
 from ciyuan.gateway.limits import MAX_BODY_BYTES, MAX_RESPONSE_BYTES
 from ciyuan.gateway.measuring import response_usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
-from ciyuan.gateway.requests import ENDPOINTS, Endpoint, forward_body, parse_body
+from ciyuan.gateway.requests import (
+    ENDPOINTS,
+    Endpoint,
+    forward_body,
+    parse_body,
+    read_bounded,
+)
 from ciyuan.gateway.streaming import relay
 from ciyuan.gateway.upstream import open_routes
 
@@ -41,15 +46,9 @@ RECEIPT_HEADER = "x-ciyuan-receipt"
 
 
 async def _read_body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLargeError(f"request body is over the limit of {MAX_BODY_BYTES:,} "
-                                    f"bytes: send images by URL or split the request")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_bounded(request.stream(), MAX_BODY_BYTES,
+                              f"request body is over the limit of {MAX_BODY_BYTES:,} bytes: "
+                              "send images by URL or split the request")
 
 
 def _error(error: CiyuanError, endpoint: Endpoint) -> Response:

@@ -29,13 +29,14 @@ from starlette.routing import BaseRoute, Route
 
 from ciyuan.core.errors import CiyuanError, InputError, NotFoundError
 from ciyuan.core.outcomes import MAX_OUTCOME_ID_CHARS, Outcome
-from ciyuan.gateway.errors import BodyTooLargeError, GatewayError, error_body, status_of
+from ciyuan.gateway.errors import GatewayError, error_body, status_of
 from ciyuan.gateway.outcome_body import (
     MAX_OUTCOME_BODY_BYTES,
     OutcomeRequest,
     parse_outcome_body,
 )
 from ciyuan.gateway.ports import Principal
+from ciyuan.gateway.requests import read_bounded
 from ciyuan.store.outcome_schema import OutcomeConflictError
 from ciyuan.store.outcomes import OutcomeStore
 from ciyuan.store.usage import TaskRecords, UsageStore
@@ -135,14 +136,9 @@ def _error(error: CiyuanError) -> Response:
 
 
 async def _read(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_OUTCOME_BODY_BYTES:
-            raise BodyTooLargeError(f"an outcome report is at most {MAX_OUTCOME_BODY_BYTES:,}"
-                                    " bytes: shorten the note", limit=MAX_OUTCOME_BODY_BYTES)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_bounded(request.stream(), MAX_OUTCOME_BODY_BYTES,
+                              f"an outcome report is at most {MAX_OUTCOME_BODY_BYTES:,} bytes: "
+                              "shorten the note", limit=MAX_OUTCOME_BODY_BYTES)
 
 
 def _guarded(what: str, handle: Callable[[Request], Any]) -> Callable[[Request], Any]:

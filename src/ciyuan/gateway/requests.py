@@ -7,7 +7,7 @@ Unknown fields pass through untouched (we forward the client's bytes, only rewri
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,7 +17,8 @@ from ciyuan.gateway.limits import MAX_BODY_BYTES
 from ciyuan.measure.chat import count_chat
 from ciyuan.measure.measurer import Measurer
 
-__all__ = ["Endpoint", "ENDPOINTS", "InputCount", "parse_body", "count_input", "forward_body"]
+__all__ = ["Endpoint", "ENDPOINTS", "InputCount", "parse_body", "count_input", "forward_body",
+           "read_bounded"]
 
 Dialect = Literal["openai", "anthropic"]
 
@@ -44,6 +45,20 @@ class InputCount:
     native_tokens: int
     standard_tokens: int
     method: str  # counted | estimated
+
+
+async def read_bounded(chunks: AsyncIterable[bytes], max_bytes: int, too_large: str,
+                       **details: Any) -> bytes:
+    """The whole body, refused with ``too_large`` as soon as it passes ``max_bytes`` (so an
+    oversized upload is never held in memory)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLargeError(too_large, **details)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
