@@ -23,10 +23,11 @@ from ciyuan.store.judge_score_schema import (
 )
 from ciyuan.store.migrations import refusal
 from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
+from ciyuan.store.usage_schema import pg_column
 
 __all__ = ["PostgresJudgeScoreStore"]
 
-_PG_COLS = [c.removesuffix("_us") for c in JUDGE_SCORE_COLUMNS]
+_PG_COLS = [pg_column(c) for c in JUDGE_SCORE_COLUMNS]
 _COLS = ", ".join(_PG_COLS)
 _INSERT = (f"INSERT INTO judge_scores ({_COLS}) VALUES ({', '.join(['%s'] * len(_PG_COLS))}) "
            "ON CONFLICT (record_id, judge, rubric) DO NOTHING")

@@ -25,10 +25,11 @@ from ciyuan.store.outcome_schema import (
     stored_or_conflict,
 )
 from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
+from ciyuan.store.usage_schema import pg_column
 
 __all__ = ["PostgresOutcomeStore"]
 
-_PG_COLS = [c.removesuffix("_us") for c in OUTCOME_COLUMNS]
+_PG_COLS = [pg_column(c) for c in OUTCOME_COLUMNS]
 _COLS = ", ".join(_PG_COLS)
 _INSERT = (f"INSERT INTO outcomes ({_COLS}) VALUES ({', '.join(['%s'] * len(_PG_COLS))}) "
            "ON CONFLICT (tenant, id) DO NOTHING")

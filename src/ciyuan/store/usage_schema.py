@@ -102,8 +102,9 @@ class UsageSchemaError(CiyuanError):
 
 
 def pg_column(name: str) -> str:
-    """The PostgreSQL name of a column (timestamps are ``timestamptz`` without ``_us``)."""
-    return name.removesuffix("_us") if name in _TIMESTAMPS else name
+    """The PostgreSQL name of a column: timestamps (``*_at_us`` in SQLite, in this and the
+    outcome and judge-score tables) are ``timestamptz`` without ``_us``."""
+    return name.removesuffix("_us") if name.endswith("_at_us") else name
 
 
 def to_us(instant: dt.datetime) -> int:
