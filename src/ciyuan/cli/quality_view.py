@@ -14,25 +14,15 @@ from ciyuan.quality.index import (
     Estimate,
     ModelQuality,
     Profile,
-    Result,
     quality_index,
     quality_profile,
 )
 from ciyuan.quality.robustness import read_variants, robustness
-from ciyuan.quality.runner import read_results
+from ciyuan.quality.runner import read_results, result_of
 
 __all__ = ["QualityView", "build_view", "print_view", "view_data"]
 
 QualityView = tuple[dict[str, ModelQuality], dict[str, Profile], dict[str, Any]]
-
-
-def _result(row: Mapping[str, Any], costs: Mapping[str, int]) -> Result:
-    latency = row.get("latency_ms")
-    return Result(row["model"], row["task"], row["item"], float(row["value"]),
-                  bool(row["passed"]), bool(row.get("error")),
-                  costs.get(row.get("usage_record", ""), 0), int(row.get("tokens", 0)),
-                  float(latency) if isinstance(latency, int | float) else None,
-                  str(row.get("scorer", "")))
 
 
 def build_view(folder: Path, models: tuple[str, ...],
@@ -41,7 +31,7 @@ def build_view(folder: Path, models: tuple[str, ...],
     Efficiency is normalised over every model there, also when ``models`` picks some."""
     rows = read_results(folder)
     costs = costs_of(rows)
-    results = [_result(r, costs) for r in rows]
+    results = [result_of(r, costs.get(r.get("usage_record", ""), 0)) for r in rows]
     robust = robustness(rows, read_variants(folder))
     profiles = quality_profile(results, {m: (r.consistent, r.accuracy_drop)
                                          for m, r in robust.items()})

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from ciyuan.core.records import RECORD_HEADER
+from ciyuan.quality.index import Result
 from ciyuan.quality.scorers import Score, get_scorer, safe_score
 from ciyuan.quality.suites import Item, Suite
 
 __all__ = ["DEFAULT_JUDGE_TASKS", "MAX_CONCURRENCY", "EvalOptions", "RunSummary", "done_items",
-           "read_results", "results_path", "run_eval"]
+           "read_results", "result_of", "results_path", "run_eval"]
 
 #: Calls in flight at most (``--concurrency`` is checked against it).
 MAX_CONCURRENCY = 64
@@ -212,3 +213,13 @@ def read_results(folder: Path) -> list[dict[str, Any]]:
     rows = {(row["model"], row["item"]): row
             for path in sorted(folder.glob("*/*.jsonl")) for row in _scored_rows(path)}
     return list(rows.values())
+
+
+def result_of(row: Mapping[str, Any], cost_nano: int = 0) -> Result:
+    """A results-file row as the index reads it (``cost_nano``: the call's, when known)."""
+    latency = row.get("latency_ms")
+    return Result(row["model"], row["task"], row["item"], float(row["value"]),
+                  bool(row["passed"]), bool(row.get("error")), cost_nano,
+                  int(row.get("tokens", 0)),
+                  float(latency) if isinstance(latency, int | float) else None,
+                  str(row.get("scorer", "")))

@@ -118,12 +118,10 @@ def _quality(folder: Path | None) -> dict[str, tuple[float, float, float]] | Non
     """Each evaluated model's quality index (mean, 95 % low, high) from eval results."""
     if folder is None:
         return None
-    from ciyuan.quality.index import Result, quality_index
-    from ciyuan.quality.runner import read_results
+    from ciyuan.quality.index import quality_index
+    from ciyuan.quality.runner import read_results, result_of
 
-    index = quality_index(Result(r["model"], r["task"], r["item"], float(r["value"]),
-                                 bool(r["passed"]), bool(r.get("error")))
-                          for r in read_results(folder))
+    index = quality_index(result_of(r) for r in read_results(folder))
     return {m: (q.overall.mean, q.overall.low, q.overall.high) for m, q in index.items()}
 
 
