@@ -21,14 +21,13 @@ Accuracies come from the ``judge`` entry of ``--skills FILE``
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ciyuan.quality.builtin import prompt_key
 from ciyuan.sim.generate import draw
-from ciyuan.sim.skill import AnswerKey, Entry
+from ciyuan.sim.skill import AnswerKey, Entry, sequence_point
 
 __all__ = ["DEFAULT_JUDGE_ACCURACY", "DEFAULT_JUDGE_SKILL", "SimJudge"]
 
@@ -39,8 +38,6 @@ DEFAULT_JUDGE_ACCURACY: dict[str, float] = {"gpt-4o": 0.9, "gpt-4o-mini": 0.75,
                                             "qwen-plus": 0.85, "deepseek-chat": 0.85}
 _HEADER = re.compile(r"\ARubric: ciyuan/([a-z0-9-]+)@(\d+)\n")
 _OTHER = {"A": "B", "B": "A"}
-#: The golden-ratio step of the equidistributed sequence (as in ciyuan.sim.skill).
-_STEP = (math.sqrt(5) - 1) / 2
 
 
 def _section(text: str, tag: str) -> str | None:
@@ -64,8 +61,7 @@ class SimJudge:
 
     def _right(self, model: str, entry: Entry, variant: int, stream: str) -> bool:
         """Whether judgement ``variant`` (0 or 1) of ``entry`` is right."""
-        start = draw(self.seed, model, entry.task, stream).random()
-        point = (start + (2 * entry.rank + variant) * _STEP) % 1.0
+        point = sequence_point(self.seed, model, entry.task, stream, 2 * entry.rank + variant)
         return point < self.of(model)
 
     def reply(self, model: str, prompt: str) -> str | None:

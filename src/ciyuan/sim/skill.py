@@ -40,7 +40,7 @@ from ciyuan.sim.generate import draw
 from ciyuan.sim.recognise import PromptIndex
 
 __all__ = ["DEFAULT_FLIP_RATE", "DEFAULT_FLIP_RATES", "DEFAULT_SKILL", "DEFAULT_SKILLS",
-           "AnswerKey", "Skills", "load_skills"]
+           "AnswerKey", "Skills", "load_skills", "sequence_point"]
 
 #: Accuracy of a model that nothing configures.
 DEFAULT_SKILL = 0.5
@@ -61,6 +61,13 @@ DEFAULT_FLIP_RATES: dict[str, float] = {"gpt-4o": 0.04, "gpt-4o-mini": 0.12,
 
 #: The golden-ratio step of the equidistributed sequence.
 _STEP = (math.sqrt(5) - 1) / 2
+
+
+def sequence_point(seed: int, model: str, task: str, stream: str, index: int) -> float:
+    """Point ``index`` in [0, 1) of the equidistributed sequence of (seed, model, task, stream):
+    golden-ratio steps from a start drawn from them."""
+    start = draw(seed, model, task, stream).random()
+    return (start + index * _STEP) % 1.0
 
 
 @dataclass(frozen=True)
@@ -149,8 +156,7 @@ class Skills:
             if found is None:
                 return None
             key, entry, variant = found, self.key.entries[found], True
-        start = draw(self.seed, model, entry.task, "skill").random()
-        point = (start + entry.rank * _STEP) % 1.0
+        point = sequence_point(self.seed, model, entry.task, "skill", entry.rank)
         right = point < self.of(model, entry.task)
         if variant and draw(self.seed, model, key, "flip", prompt,
                             str(seed)).random() < self.flip_rate(model):
