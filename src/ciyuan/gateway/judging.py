@@ -107,8 +107,7 @@ class LiveJudge:
 
     def offer(self, record: UsageRecord, body: Mapping[str, Any],
               response: Mapping[str, Any]) -> None:
-        if record.purpose == "evaluation" or record.status != "completed" or \
-                not is_sampled(record.id, self.config.share):
+        if record.status != "completed" or not self.keeps_text(record):
             return
         if self.paused:
             self.counts.labels("skipped_budget").inc()
