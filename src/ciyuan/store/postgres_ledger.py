@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,14 +29,12 @@ from psycopg.conninfo import conninfo_to_dict
 from ciyuan.ledger import (
     Account,
     Balance,
-    Effect,
     JournalEntry,
     LedgerState,
     PendingStatus,
     Result,
     Transfer,
     VerifyReport,
-    apply_batch,
     expire_due,
 )
 from ciyuan.ledger.errors import LedgerAccountNotFoundError, LedgerBatchTooLargeError
@@ -45,11 +43,12 @@ from ciyuan.store.ledger_rows import (
     ACCOUNT_COLS,
     BALANCE_COLS,
     JOURNAL_COLS,
+    BatchWrite,
     account_from_row,
-    chain_rows,
-    final_balances,
-    final_pendings,
-    iter_chain_rows,
+    batch_ids,
+    batch_write,
+    effects_write,
+    refused_ids,
     transfer_from_row,
 )
 from ciyuan.store.ledger_verify import verify_ledger
@@ -112,14 +111,12 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
-def _state_params(balances: Mapping[str, Balance], effects: Sequence[Effect], seq: int,
-                  head_hash: str) -> tuple[Any, ...]:
+def _state_params(batch: BatchWrite) -> tuple[Any, ...]:
     """Parameters of ``WRITE_STATE``: touched balances, pending statuses, the new head."""
-    touched = final_balances(balances, effects)
-    pendings = final_pendings(effects)
+    touched, pendings = batch.balances, batch.pendings
     return (list(touched), *_columns([(b.debits_pending, b.debits_posted, b.credits_pending,
                                        b.credits_posted) for b in touched.values()], 4),
-            list(pendings), *_columns(list(pendings.values()), 2), seq, head_hash)
+            list(pendings), *_columns(list(pendings.values()), 2), batch.seq, batch.head_hash)
 
 
 class PostgresLedgerStore:
@@ -257,26 +254,22 @@ class PostgresLedgerStore:
             transfers={row[2]: transfer_from_row(row) for row in stored},
             pendings={row[2]: PendingStatus(row[14]) for row in stored if row[14] is not None})
 
-    def _write_effects(self, conn: Conn, effects: Sequence[Effect],
-                       balances: Mapping[str, Balance]) -> None:
+    def _write_batch(self, conn: Conn, batch: BatchWrite) -> None:
         """Journal rows chained after the head, then final balances, pending statuses and
-        the new head. From ``COPY_MIN_ROWS`` effects up the rows go in a COPY, each sent as
-        it is hashed, so the server inserts while the client hashes the rest."""
-        if not effects:
+        the new head: from ``COPY_MIN_ROWS`` rows up the rows go in a binary COPY, below
+        that everything goes in one statement."""
+        if not batch.rows:
             return
-        if len(effects) < COPY_MIN_ROWS:
-            rows, seq, head_hash = chain_rows(effects, *self._head)
-            conn.execute(WRITE_EFFECTS, (*_columns(rows, len(JOURNAL_TYPES)),
-                                         *_state_params(balances, effects, seq, head_hash)))
+        if len(batch.rows) < COPY_MIN_ROWS:
+            conn.execute(WRITE_EFFECTS, (*_columns(batch.rows, len(JOURNAL_TYPES)),
+                                         *_state_params(batch)))
         else:
-            seq, head_hash = self._head
             with conn.cursor().copy(JOURNAL_COPY) as copy:
                 copy.set_types(JOURNAL_TYPES)
-                for row in iter_chain_rows(effects, seq, head_hash):
+                for row in batch.rows:
                     copy.write_row(row)
-                    seq, head_hash = row[0], row[13]
-            conn.execute(WRITE_STATE, _state_params(balances, effects, seq, head_hash))
-        self._head = (seq, head_hash)
+            conn.execute(WRITE_STATE, _state_params(batch))
+        self._head = (batch.seq, batch.head_hash)
 
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
         """Apply a batch. First assuming none of its ids is stored yet, which saves looking
@@ -297,27 +290,22 @@ class PostgresLedgerStore:
         stored_id_seen = False
         with self._write() as conn:
             now_ns = self._clock() if now_ns is None else now_ns
-            pending_ids = {t.pending_id for t in transfers if t.pending_id}
-            state = self._load(conn, {t.id for t in transfers} if look_up_ids else set(),
-                               pending_ids, {a for t in transfers
-                                             for a in (t.debit_account_id, t.credit_account_id)})
-            state, expiries = expire_due(state, now_ns, only=pending_ids)
-            outcome = apply_batch(state, transfers, now_ns)
-            refused = [t.id for t, r in zip(transfers, outcome.results, strict=True)
-                       if r is not Result.OK]
+            ids, pending_ids, account_ids = batch_ids(transfers)
+            state = self._load(conn, ids if look_up_ids else set(), pending_ids, account_ids)
+            batch = batch_write(state, transfers, now_ns, *self._head, expire=pending_ids)
+            refused = refused_ids(transfers, batch.results)
             if not look_up_ids and refused and conn.execute(
                     LOAD_TRANSFERS, (refused,)).fetchone() is not None:
                 stored_id_seen = True  # a refused transfer may be a retry of a stored one
                 raise psycopg.Rollback
             try:
-                self._write_effects(conn, (*expiries, *outcome.effects),
-                                    outcome.state.balances)
+                self._write_batch(conn, batch)
             except psycopg.errors.UniqueViolation as error:
                 if look_up_ids or error.diag.constraint_name != _UNIQUE_ID:
                     raise
                 stored_id_seen = True  # an applied transfer's id is stored already
                 raise psycopg.Rollback from None
-        return None if stored_id_seen else list(outcome.results)
+        return None if stored_id_seen else batch.results
 
     def expire(self, now_ns: int | None = None) -> int:
         with self._write() as conn:
@@ -327,7 +315,7 @@ class PostgresLedgerStore:
                 "ORDER BY expires_at_ns LIMIT %s", (now_ns, MAX_BATCH))}
             state = self._load(conn, set(), due, set())
             state, expiries = expire_due(state, now_ns, only=due)
-            self._write_effects(conn, expiries, state.balances)
+            self._write_batch(conn, effects_write(expiries, state.balances, *self._head))
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from ciyuan.ledger import (
     GENESIS_HASH,
     Account,
     Balance,
-    Effect,
     JournalEntry,
     LedgerState,
     PendingStatus,
@@ -29,12 +28,17 @@ from ciyuan.ledger import (
     Transfer,
     TransferFlags,
     VerifyReport,
-    apply_batch,
     expire_due,
 )
 from ciyuan.ledger.engine import EntryKind
 from ciyuan.ledger.errors import LedgerAccountNotFoundError, LedgerBatchTooLargeError
-from ciyuan.store.ledger_rows import chain_rows, final_balances, final_pendings
+from ciyuan.store.ledger_rows import (
+    BatchWrite,
+    batch_ids,
+    batch_write,
+    effects_write,
+    refused_ids,
+)
 from ciyuan.store.ledger_verify import verify_ledger
 from ciyuan.store.migrations import apply_migrations
 from ciyuan.store.protocol import MAX_BATCH
@@ -182,25 +186,26 @@ class SqliteLedgerStore:
             balances={row["id"]: Balance(*row[7:]) for row in rows},
             transfers=transfers, pendings=pendings)
 
-    def _write_effects(self, conn: sqlite3.Connection, effects: Sequence[Effect],
-                       balances: Mapping[str, Balance]) -> None:
-        """Journal rows chained after the head; each touched account's and pending's final
-        state once per batch (not once per effect)."""
-        if not effects:
-            return
+    def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        rows, _, _ = chain_rows(effects, *((head["seq"], head["hash"]) if head
-                                           else (0, GENESIS_HASH)))
+        return (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
+
+    @staticmethod
+    def _write_batch(conn: sqlite3.Connection, batch: BatchWrite) -> None:
+        """Journal rows; each touched account's and pending's final state once per batch
+        (not once per transfer)."""
+        if not batch.rows:
+            return
         conn.executemany(f"INSERT INTO journal ({_JOURNAL_COLS}) VALUES "
-                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch.rows)
         conn.executemany(f"UPDATE accounts SET ({_BALANCE_COLS}) = (?, ?, ?, ?) WHERE id = ?",
                          [(b.debits_pending, b.debits_posted, b.credits_pending,
                            b.credits_posted, account_id)
-                          for account_id, b in final_balances(balances, effects).items()])
+                          for account_id, b in batch.balances.items()])
         conn.executemany("INSERT INTO pendings (id, status, expires_at_ns) VALUES (?, ?, ?) "
                          "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
                          [(pending_id, status, expires) for pending_id, (status, expires)
-                          in final_pendings(effects).items()])
+                          in batch.pendings.items()])
 
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
         """Apply a batch in one transaction. First assuming none of its ids is stored yet
@@ -220,23 +225,18 @@ class SqliteLedgerStore:
                  *, look_up_ids: bool) -> list[Result] | None:
         """Run and write the batch; None (and nothing written) when, without
         ``look_up_ids``, a stored id turns up."""
-        pending_ids = {t.pending_id for t in transfers if t.pending_id}
-        state = self._load({t.id for t in transfers} if look_up_ids else set(), pending_ids,
-                           {a for t in transfers for a in (t.debit_account_id,
-                                                           t.credit_account_id)})
-        state, expiries = expire_due(state, now_ns, only=pending_ids)
-        outcome = apply_batch(state, transfers, now_ns)
-        effects, balances = (*expiries, *outcome.effects), outcome.state.balances
+        ids, pending_ids, account_ids = batch_ids(transfers)
+        state = self._load(ids if look_up_ids else set(), pending_ids, account_ids)
+        batch = batch_write(state, transfers, now_ns, *self._head(conn), expire=pending_ids)
         if look_up_ids:
-            self._write_effects(conn, effects, balances)
-            return list(outcome.results)
-        refused = [t.id for t, r in zip(transfers, outcome.results, strict=True)
-                   if r is not Result.OK]
+            self._write_batch(conn, batch)
+            return batch.results
+        refused = refused_ids(transfers, batch.results)
         if refused and self._select_in(_STORED_IDS, refused):
             return None  # a refused transfer may be a retry of a stored one
         conn.execute("SAVEPOINT unlooked_ids")
         try:
-            self._write_effects(conn, effects, balances)
+            self._write_batch(conn, batch)
         except sqlite3.IntegrityError as error:
             if error.sqlite_errorname != _UNIQUE_ID:
                 raise  # the whole transaction is rolled back
@@ -244,7 +244,7 @@ class SqliteLedgerStore:
             conn.execute("RELEASE unlooked_ids")
             return None
         conn.execute("RELEASE unlooked_ids")
-        return list(outcome.results)
+        return batch.results
 
     def expire(self, now_ns: int | None = None) -> int:
         with self._write() as conn:
@@ -254,7 +254,7 @@ class SqliteLedgerStore:
                 "ORDER BY expires_at_ns LIMIT ?", (now_ns, MAX_BATCH))}
             state = self._load(set(), due, set())
             state, expiries = expire_due(state, now_ns, only=due)
-            self._write_effects(conn, expiries, state.balances)
+            self._write_batch(conn, effects_write(expiries, state.balances, *self._head(conn)))
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------
