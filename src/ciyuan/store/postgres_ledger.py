@@ -1,18 +1,17 @@
 """PostgreSQL ledger store (psycopg 3): many writer processes, one strict journal order.
 
-Each write runs in one transaction that first takes the chain head row
-(``journal_head``) ``FOR UPDATE``. That one lock serializes every writer on every host: the
-journal gets a strict order for its hash chain, and the balances a batch reads cannot change
-before it commits (READ COMMITTED: each statement after the lock sees every earlier commit).
-There is only one lock, so there is no lock order to get wrong and no deadlock. The batch
-then loads the slice of the state it touches (its accounts and the pendings it resolves; its
-own ids only on a second attempt, see ``submit``), runs the pure engine
-(``ciyuan.ledger.engine``) and writes its effects: a small batch in one statement (six
-round trips at most), a larger one as a binary COPY of its journal rows and one statement
-for balances, pendings and the head (eight at most, whatever its size). A crash or a
-lost connection before COMMIT leaves nothing behind; ids are idempotency keys, so the
-client retries a cut-off batch as it is.
-"""
+Each write runs in one transaction that first takes the chain head row (``journal_head``)
+``FOR UPDATE``. That one lock serializes every writer on every host: the journal gets a
+strict order for its hash chain, and the balances a batch reads cannot change before it
+commits (READ COMMITTED: each statement after the lock sees every earlier commit). There is
+only one lock, so there is no lock order to get wrong and no deadlock. The batch then loads
+the slice of the state it touches (its accounts and the pendings it resolves; its own ids
+only on a second attempt, see ``submit``), runs the engine and the chain
+(``ciyuan.store.ledger_rows.batch_write``: compiled, or the pure engine) and writes its
+effects: a small batch in one statement (six round trips at most), a larger one as a binary
+COPY of its journal rows and one statement for balances, pendings and the head (eight at
+most, whatever its size). A crash or a lost connection before COMMIT leaves nothing behind;
+ids are idempotency keys, so the client retries a cut-off batch as it is."""
 
 from __future__ import annotations
 

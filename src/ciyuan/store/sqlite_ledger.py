@@ -2,9 +2,9 @@
 
 Each call takes the writer lock, opens an IMMEDIATE transaction (so no other process can
 write between our read and our write), loads the slice of the state the batch touches, runs
-the pure engine (``ciyuan.ledger.engine``) and writes its effects: journal rows with their
-chain hashes, new balances, pending statuses. A crash before COMMIT leaves nothing behind.
-"""
+the engine and the chain (``ciyuan.store.ledger_rows.batch_write``) and writes its effects:
+journal rows with their chain hashes, new balances, pending statuses. A crash before COMMIT
+leaves nothing behind."""
 
 from __future__ import annotations
 
