@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The mappings passed to apply_chain are only read; the working copy of the pendings is its own. */
+
 enum {
     RC_OK, RC_LINKED_EVENT_FAILED, RC_LINKED_EVENT_CHAIN_OPEN, RC_EXISTS_WITH_DIFFERENT_FIELDS,
     RC_FLAGS_ARE_MUTUALLY_EXCLUSIVE, RC_ACCOUNTS_MUST_BE_DIFFERENT, RC_ACCOUNT_NOT_FOUND,
@@ -124,19 +126,12 @@ static int buf_json_str(Buf *b, PyObject *s) {
 
 /* -- reading values ------------------------------------------------------------------------ */
 
-/* A field of a transfer or account: from its instance dict when it has one, else getattr.
- * Returns a new reference. */
-static PyObject *field(PyObject *dict, PyObject *obj, PyObject *name) {
-    if (dict != NULL) {
-        PyObject *v = PyDict_GetItemWithError(dict, name);
-        if (v != NULL) { Py_INCREF(v); return v; }
-        if (PyErr_Occurred()) return NULL;
-    }
-    return PyObject_GetAttr(obj, name);
-}
+/* A field of a transfer, account or balance (a new reference). getattr reads a dataclass's
+ * inline values directly; asking for its __dict__ would build a dict per transfer. */
+static PyObject *field(PyObject *obj, PyObject *name) { return PyObject_GetAttr(obj, name); }
 
-static int field_ll(PyObject *dict, PyObject *obj, PyObject *name, long long *out) {
-    PyObject *v = field(dict, obj, name);
+static int field_ll(PyObject *obj, PyObject *name, long long *out) {
+    PyObject *v = PyObject_GetAttr(obj, name);
     if (v == NULL) return -1;
     *out = PyLong_AsLongLong(v);
     Py_DECREF(v);
@@ -222,13 +217,13 @@ static Py_ssize_t acc_lookup(Work *w, PyObject *id) {
     e->dmnec = PyObject_IsTrue(v); Py_DECREF(v);
     if ((v = PyObject_GetAttr(a, s_cmned)) == NULL) return -2;
     e->cmned = PyObject_IsTrue(v); Py_DECREF(v);
-    if (e->dmnec < 0 || e->cmned < 0 || field_ll(NULL, a, s_limit, &e->limit)) return -2;
+    if (e->dmnec < 0 || e->cmned < 0 || field_ll(a, s_limit, &e->limit)) return -2;
     PyObject *b = PyDict_GetItemWithError(w->balances, id);
     if (b == NULL && PyErr_Occurred()) return -2;
     if (b != NULL) {
         PyObject *names[4] = {s_dp, s_dpo, s_cp, s_cpo};
         for (int k = 0; k < 4; k++)
-            if (field_ll(NULL, b, names[k], &e->s[k])) return -2;
+            if (field_ll(b, names[k], &e->s[k])) return -2;
     }
     PyObject *n = PyLong_FromSsize_t(w->nacc - 1);
     if (n == NULL) return -2;
@@ -285,13 +280,13 @@ static PyObject *hex_digest(Work *w, const char *prev, Py_ssize_t prev_len) {
 }
 
 /* The journal row of one applied transfer, appended to w->rows; the head moves on. */
-static int append_row(Work *w, PyObject *t, PyObject *d, PyObject *id, PyObject *debit,
+static int append_row(Work *w, PyObject *t, PyObject *id, PyObject *debit,
                       PyObject *credit, PyObject *amount_obj, long long amount, long long flags,
                       PyObject *pending_id, PyObject *timeout_obj, long long timeout_s) {
     PyObject *code = NULL, *metadata = NULL, *meta_str = NULL, *digest = NULL, *row = NULL;
     PyObject *seq_obj = NULL, *flags_obj = NULL;
     int rc = -1;
-    if ((code = field(d, t, s_code)) == NULL || (metadata = field(d, t, s_metadata)) == NULL)
+    if ((code = field(t, s_code)) == NULL || (metadata = field(t, s_metadata)) == NULL)
         goto done;
     if (!PyTuple_Check(metadata)) {
         PyErr_SetString(PyExc_TypeError, "Transfer.metadata must be a tuple of pairs");
@@ -358,25 +353,23 @@ static int overflows(__int128 a, __int128 b, __int128 c, __int128 d) {
 
 /* A pending transfer found for a post or void: its fields, owned. */
 typedef struct {
-    PyObject *obj, *dict, *id, *debit, *credit;
+    PyObject *obj, *id, *debit, *credit;
     long long flags, amount, timeout_s, timestamp_ns;
 } Pend;
 
 static void pend_clear(Pend *p) {
-    Py_XDECREF(p->obj); Py_XDECREF(p->dict); Py_XDECREF(p->id);
+    Py_XDECREF(p->obj); Py_XDECREF(p->id);
     Py_XDECREF(p->debit); Py_XDECREF(p->credit);
 }
 
 /* The result of one transfer (an RC_ code), or -1 on error. Mirrors engine._apply_one. */
 static int apply_one(Work *w, PyObject *t, long long flags) {
-    PyObject *d = NULL, *id = NULL, *debit = NULL, *credit = NULL, *amount_obj = NULL;
+    PyObject *id = NULL, *debit = NULL, *credit = NULL, *amount_obj = NULL;
     PyObject *pending_id = NULL, *timeout_obj = NULL;
     Pend p = {0};
     int r = -1;
     long long amount, timeout_s;
-    /* d stays NULL: getattr reads a dataclass's inline values directly, where asking for
-     * __dict__ would build a dict per transfer (CPython 3.11+), costing more than the rest */
-    if ((id = field(d, t, s_id)) == NULL) goto done;
+    if ((id = field(t, s_id)) == NULL) goto done;
     PyObject *existing = PyDict_GetItemWithError(w->batch_tx, id);
     if (existing == NULL && !PyErr_Occurred()) existing = PyDict_GetItemWithError(w->stored, id);
     if (existing != NULL) {
@@ -388,10 +381,10 @@ static int apply_one(Work *w, PyObject *t, long long flags) {
         goto done;
     }
     if (PyErr_Occurred()) goto done;
-    if ((debit = field(d, t, s_debit)) == NULL || (credit = field(d, t, s_credit)) == NULL
-        || (amount_obj = field(d, t, s_amount)) == NULL
-        || (pending_id = field(d, t, s_pending_id)) == NULL
-        || (timeout_obj = field(d, t, s_timeout_s)) == NULL)
+    if ((debit = field(t, s_debit)) == NULL || (credit = field(t, s_credit)) == NULL
+        || (amount_obj = field(t, s_amount)) == NULL
+        || (pending_id = field(t, s_pending_id)) == NULL
+        || (timeout_obj = field(t, s_timeout_s)) == NULL)
         goto done;
     amount = PyLong_AsLongLong(amount_obj);
     timeout_s = PyLong_AsLongLong(timeout_obj);
@@ -427,13 +420,13 @@ static int apply_one(Work *w, PyObject *t, long long flags) {
         if (obj == NULL && !PyErr_Occurred()) { from_batch = 0; obj = PyDict_GetItemWithError(w->stored, pending_id); }
         if (obj == NULL) { if (!PyErr_Occurred()) r = RC_PENDING_NOT_FOUND; goto done; }
         Py_INCREF(obj); p.obj = obj;
-        if (field_ll(p.dict, obj, s_flags, &p.flags) || field_ll(p.dict, obj, s_amount, &p.amount)
-            || field_ll(p.dict, obj, s_timeout_s, &p.timeout_s)
-            || (p.id = field(p.dict, obj, s_id)) == NULL || (p.debit = field(p.dict, obj, s_debit)) == NULL
-            || (p.credit = field(p.dict, obj, s_credit)) == NULL)
+        if (field_ll(obj, s_flags, &p.flags) || field_ll(obj, s_amount, &p.amount)
+            || field_ll(obj, s_timeout_s, &p.timeout_s)
+            || (p.id = field(obj, s_id)) == NULL || (p.debit = field(obj, s_debit)) == NULL
+            || (p.credit = field(obj, s_credit)) == NULL)
             goto done;
         if (from_batch) p.timestamp_ns = w->now_ns;
-        else if (field_ll(p.dict, obj, s_timestamp_ns, &p.timestamp_ns)) goto done;
+        else if (field_ll(obj, s_timestamp_ns, &p.timestamp_ns)) goto done;
         if (!(p.flags & F_PENDING)) { r = RC_PENDING_NOT_PENDING; goto done; }
         int eq1 = PyObject_RichCompareBool(p.debit, debit, Py_EQ);
         int eq2 = eq1 > 0 ? PyObject_RichCompareBool(p.credit, credit, Py_EQ) : eq1;
@@ -496,13 +489,13 @@ static int apply_one(Work *w, PyObject *t, long long flags) {
         w->eff = e; w->capeff = w->capeff * 2 + 2;
     }
     w->eff[w->neff++] = di; w->eff[w->neff++] = ci;
-    if (append_row(w, t, d, id, debit, credit, amount_obj, amount, flags, pending_id,
+    if (append_row(w, t, id, debit, credit, amount_obj, amount, flags, pending_id,
                    timeout_obj, timeout_s))
         goto done;
     r = RC_OK;
 done:
     pend_clear(&p);
-    Py_XDECREF(d); Py_XDECREF(id); Py_XDECREF(debit); Py_XDECREF(credit);
+    Py_XDECREF(id); Py_XDECREF(debit); Py_XDECREF(credit);
     Py_XDECREF(amount_obj); Py_XDECREF(pending_id); Py_XDECREF(timeout_obj);
     return r;
 }
@@ -608,7 +601,7 @@ static PyObject *apply_chain(PyObject *self, PyObject *args) {
     int chain_failed = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         long long flags;
-        if (field_ll(NULL, items[i], s_flags, &flags)) goto done;
+        if (field_ll(items[i], s_flags, &flags)) goto done;
         int linked = (flags & F_LINKED) != 0;
         if (chain_start < 0 && linked) {
             chain_start = i; chain_failed = 0;

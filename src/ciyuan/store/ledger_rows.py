@@ -126,6 +126,12 @@ def effects_write(effects: Sequence[Effect], balances: Mapping[str, Balance], se
                       final_pendings(effects), seq, head)
 
 
+def _dict(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` as the dict the compiled path reads (which only reads it): no copy when it
+    is one already, as the stores' states are."""
+    return mapping if type(mapping) is dict else dict(mapping)
+
+
 def batch_write(state: LedgerState, transfers: Sequence[Transfer], now_ns: int, seq: int,
                 prev_hash: str, *, expire: Iterable[str] = (),
                 native: bool | None = None) -> BatchWrite:
@@ -141,8 +147,8 @@ def batch_write(state: LedgerState, transfers: Sequence[Transfer], now_ns: int, 
     before = effects_write(expiries, state.balances, seq, prev_hash)
     assert _ledger_native is not None
     results, rows, sums, pendings, seq, head = _ledger_native.apply_chain(
-        dict(state.accounts), dict(state.balances), dict(state.transfers),
-        dict(state.pendings), transfers, now_ns, before.seq, before.head_hash)
+        _dict(state.accounts), _dict(state.balances), _dict(state.transfers),
+        _dict(state.pendings), transfers, now_ns, before.seq, before.head_hash)
     balances = before.balances | {account_id: Balance(*s) for account_id, s in sums.items()}
     merged = before.pendings
     for pending_id, (status, expires) in pendings.items():
