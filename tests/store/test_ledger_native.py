@@ -119,8 +119,8 @@ def batches(draw: st.DrawFn, stored: dict[str, Transfer]) -> list[Transfer]:
             if target in pendings and draw(st.integers(0, 4)):  # mostly the right accounts
                 held = pendings[target]
                 debit, credit = held.debit_account_id, held.credit_account_id
-                amount = draw(st.sampled_from([held.amount, held.amount - 1, held.amount + 1,
-                                               1, amount]))
+                above = min(held.amount + 1, AMOUNT_MAX)  # a Transfer holds at most that
+                amount = draw(st.sampled_from([held.amount, held.amount - 1, above, 1, amount]))
             batch.append(Transfer(tid, debit, credit, amount,
                                   flags=flags | (F.POST_PENDING if kind == "post"
                                                  else F.VOID_PENDING), pending_id=target,
