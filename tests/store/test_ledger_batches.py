@@ -7,6 +7,12 @@ chains one call each to a second store. Results, balances and the set of journal
 must agree, and both journals must verify. The transfers reuse a small pool of ids, so a
 batch holds retries (same and changed bodies) of earlier and of its own transfers, posts
 and voids of pendings it creates itself, and failing chains whose effects must be undone.
+
+One difference is by design: a submission releases every due pending it names before its
+first transfer (its transfers all happen at one ``now_ns``), where chain-by-chain calls release
+each one only when its own chain arrives. So before each round both stores run
+``expire(now_ns)``, and ``test_a_submission_releases_the_due_pendings_it_names_first`` holds
+that rule on its own.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_targets import Backend, Target
 
-from ciyuan.ledger import Account, AccountKind, Transfer, TransferFlags
+from ciyuan.ledger import Account, AccountKind, Result, Transfer, TransferFlags
 from ciyuan.store import LedgerStore
 from ciyuan.store.postgres_schema import COPY_MIN_ROWS
 
@@ -116,6 +122,7 @@ def test_a_batch_equals_its_chains_one_by_one(backend: Backend) -> None:
                 split = [as_transfers(legs) for legs in chain_legs]
                 batch = [t for chain in split for t in chain]
                 seen_sizes.add(len(batch) >= COPY_MIN_ROWS)
+                assert batched.expire(now_ns) == one_by_one.expire(now_ns)
                 expected = [r for chain in split for r in one_by_one.submit(chain, now_ns)]
                 assert batched.submit(batch, now_ns) == expected, batch
             ids = [a.id for a in ACCOUNTS]
@@ -127,3 +134,21 @@ def test_a_batch_equals_its_chains_one_by_one(backend: Backend) -> None:
 
     check()
     assert seen_sizes == {False, True}, "batches on both sides of COPY_MIN_ROWS"
+
+
+def test_a_submission_releases_the_due_pendings_it_names_first(backend: Backend) -> None:
+    """A hold that is due is released before the submission's first transfer, even when the
+    post naming it comes later in the same submission: an earlier transfer may spend it."""
+    pair = Pair(backend)
+    with pair.open() as (store, _):
+        hold = Transfer("hold", "w1", "revenue", 450, flags=F.PENDING, timeout_s=5)
+        assert store.submit([hold], now_ns=2 * S) == [Result.OK]
+        spend = Transfer("spend", "w1", "revenue", 400)
+        post = Transfer("late-post", "w1", "revenue", 450, flags=F.POST_PENDING,
+                        pending_id="hold")
+        assert store.submit([spend, post], now_ns=8 * S) == [Result.OK, Result.PENDING_EXPIRED]
+        w1 = store.balance("w1")
+        assert (w1.debits_posted, w1.debits_pending) == (400, 0)
+        kinds = [(e.kind, e.transfer.id) for e in store.journal()][-2:]
+        assert kinds == [("expiry", "hold"), ("transfer", "spend")]
+        assert store.verify().ok
