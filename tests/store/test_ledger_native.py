@@ -159,6 +159,27 @@ def test_compiled_batches_equal_the_python_reference(data: st.DataObject) -> Non
     assert native.balances == python.balances
     assert native.pendings == python.pendings
     assert (native.seq, native.head_hash) == (python.seq, python.head_hash)
+    every = data.draw(st.integers(1, 4))
+    chunks = _sunk(state, batch, expire, every, native=True)
+    assert [row for chunk in chunks for row in chunk] == python.rows
+    for chunk in chunks[:-1]:  # the expiries come first, in a list of their own
+        assert len(chunk) >= every or {row[1] for row in chunk} == {"expiry"}
+    for chunk in chunks:  # a chunk never ends inside a linked chain: one can still fail
+        assert chunk[-1][1] == "expiry" or not chunk[-1][7] & F.LINKED
+
+
+def _sunk(state: LedgerState, batch: list[Transfer], expire: list[str], every: int, *,
+          native: bool) -> list[list[ledger_rows.JournalRow]]:
+    """The lists of rows ``batch_write`` hands its sink, ``every`` rows per call."""
+    chunks: list[list[ledger_rows.JournalRow]] = []
+    saved, ledger_rows.SINK_ROWS = ledger_rows.SINK_ROWS, every
+    try:
+        written = batch_write(state, batch, NOW, 7, GENESIS_HASH, expire=expire,
+                              native=native, sink=chunks.append)
+    finally:
+        ledger_rows.SINK_ROWS = saved
+    assert [row for chunk in chunks for row in chunk] == written.rows
+    return chunks
 
 
 def test_a_linked_chain_that_fails_is_undone_whole() -> None:
@@ -191,3 +212,29 @@ def test_times_past_the_compiled_range_take_the_python_path() -> None:
     python, native = _both(state, batch, [], now_ns=2**62 + 5)
     assert native == python
     assert native.pendings == {"p": ("pending", 2**62 + 5 + 10**18)}
+
+
+def test_the_sink_gets_rows_as_they_become_final() -> None:
+    state = LedgerState(_accounts(), {"w1": Balance(credits_posted=100)})
+    batch = [Transfer("a", "w1", "rev", 1), Transfer("b", "w1", "rev", 1, flags=F.LINKED),
+             Transfer("c", "w1", "rev", 1, flags=F.LINKED), Transfer("d", "w1", "rev", 1),
+             Transfer("e", "w1", "rev", 500), Transfer("f", "w1", "rev", 1)]
+    chunks = _sunk(state, batch, [], 1, native=True)
+    assert [[row[2] for row in chunk] for chunk in chunks] == [["a"], ["b", "c", "d"], ["f"]]
+    python = _sunk(state, batch, [], 1, native=False)
+    assert [[row[2] for row in chunk] for chunk in python] == [["a", "b", "c", "d", "f"]]
+    assert _sunk(state, [Transfer("x", "w1", "rev", 500)], [], 1, native=True) == []
+
+
+def test_an_error_in_the_sink_stops_the_batch() -> None:
+    state = LedgerState(_accounts(), {"w1": Balance(credits_posted=100)})
+    batch = [Transfer(f"t{i}", "w1", "rev", 1) for i in range(3)]
+    seen: list[object] = []
+
+    def sink(rows: list[ledger_rows.JournalRow]) -> None:
+        seen.append(rows)
+        raise OSError("the database went away")
+
+    with pytest.raises(OSError, match="went away"):
+        batch_write(state, batch, NOW, 7, GENESIS_HASH, native=True, sink=sink)
+    assert len(seen) == 1

@@ -28,7 +28,13 @@ from ciyuan.ledger.errors import (
     LedgerJournalTamperedError,
     LedgerSchemaError,
 )
-from ciyuan.store import LedgerStore
+from ciyuan.store import (
+    LedgerStore,
+    postgres_ledger,
+    postgres_schema,
+    sqlite_ledger,
+    sqlite_schema,
+)
 from ciyuan.store.protocol import MAX_BATCH
 
 USD = 10**9
@@ -36,7 +42,8 @@ ACCOUNTS = [Account("funding", AccountKind.FUNDING, "USD", "platform"),
             Account("wallet", AccountKind.WALLET, "USD", "t1",
                     debits_must_not_exceed_credits=True),
             Account("revenue", AccountKind.PLATFORM_REVENUE, "USD", "platform")]
-MIGRATIONS = ["0001-ledger-accounts", "0002-ledger-journal", "0003-ledger-pendings"]
+MIGRATIONS = ["0001-ledger-accounts", "0002-ledger-journal", "0003-ledger-pendings",
+              "0004-ledger-journal-keys"]
 #: What the drivers raise when a trigger refuses a change to the journal.
 REFUSED = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
 
@@ -128,17 +135,78 @@ def test_journal_refuses_update_and_delete(store_target: Target, store: LedgerSt
     assert store.verify().ok
 
 
-def test_journal_rows_must_name_existing_accounts(store_target: Target,
-                                                  store: LedgerStore) -> None:
-    if isinstance(store_target, SqliteTarget):
-        pytest.skip("SQLite enforces it with foreign keys, which the store switches on")
-    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="'ghost'"):
-        store_target.sql(
-            "INSERT INTO journal VALUES (1, 'transfer', 'x', 'ghost', 'revenue', 1, 'transfer', "
-            "0, '', 0, '[]', 0, '', '')")
-    with pytest.raises(psycopg.errors.RaiseException, match="never deleted"):
+def test_a_writer_sees_what_another_writer_committed(store_target: Target,
+                                                     store: LedgerStore) -> None:
+    """Each store keeps the accounts it last read or wrote (ledger_rows.AccountCache); a
+    write by another store on the same database moves the chain head, and the next write
+    here reads the balances again instead of spending money that is gone."""
+    other = store_target.open(clock=lambda: 1_000)
+    try:
+        assert store.submit([Transfer("fund", "funding", "wallet", 10)]) == ["ok"]
+        assert store.submit([Transfer("a1", "wallet", "revenue", 1)]) == ["ok"]
+        assert other.submit([Transfer("b1", "wallet", "revenue", 6)]) == ["ok"]
+        assert store.submit([Transfer("a2", "wallet", "revenue", 6)]) == ["exceeds-credits"]
+        assert store.submit([Transfer("a3", "wallet", "revenue", 3,
+                                      flags=TransferFlags.PENDING, timeout_s=1)]) == ["ok"]
+        assert other.expire(now_ns=1_000 + 2 * 10**9) == 1  # the hold on 3 is released
+        assert store.submit([Transfer("a4", "wallet", "revenue", 3)]) == ["ok"]
+        assert other.submit([Transfer("b2", "wallet", "revenue", 1)]) == ["exceeds-credits"]
+        assert store.balance("wallet") == other.balance("wallet") == Balance(
+            debits_posted=10, credits_posted=10)
+        assert store.verify().ok
+    finally:
+        other.close()
+
+
+def test_a_ledger_written_before_migration_4_is_carried_over(
+        store_target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """0004 rebuilds the journal's keys; history written under 0001-0003 survives it whole
+    (same entries, still verifying), and its ids stay idempotency keys."""
+    monkeypatch.setattr(sqlite_ledger, "LEDGER_MIGRATIONS", sqlite_schema.LEDGER_MIGRATIONS[:3])
+    monkeypatch.setattr(postgres_ledger, "PG_LEDGER_MIGRATIONS",
+                        postgres_schema.PG_LEDGER_MIGRATIONS[:3])
+    old = store_target.open(clock=lambda: 1_000)
+    assert old.create_accounts(ACCOUNTS) == ["ok"] * 3
+    some_history(old)
+    before = list(old.journal())
+    old.close()
+    monkeypatch.undo()
+    store = store_target.open(clock=lambda: 1_000)
+    try:
+        names = [r[0] for r in store_target.sql("SELECT name FROM _migrations ORDER BY seq")]
+        assert names == MIGRATIONS
+        assert list(store.journal()) == before and store.verify().ok
+        retry = [Transfer("call-1", "wallet", "revenue", 150, metadata=(("model", "gpt-4o"),))]
+        assert store.submit(retry) == ["ok"]
+        big = [Transfer(f"n{i}", "funding", "revenue", 1) for i in range(20)]
+        assert store.submit(big) == ["ok"] * 20 and store.submit(big) == ["ok"] * 20
+        assert len(list(store.journal())) == len(before) + 20 and store.verify().ok
+    finally:
+        store.close()
+
+
+def test_accounts_are_kept_and_an_entry_naming_a_missing_one_is_found(
+        store_target: Target, store: LedgerStore) -> None:
+    """No database check ties journal rows to accounts (the engine refuses unknown accounts
+    under the write lock; see ciyuan.store.sqlite_schema): accounts can never be deleted, and
+    a correctly chained row naming a missing account, added behind the store's back, fails
+    ``verify``, which names it."""
+    some_history(store)
+    with pytest.raises(REFUSED, match="never deleted"):
         store_target.sql("DELETE FROM accounts WHERE id = 'funding'")
-    assert store.verify().ok
+    assert store.submit([Transfer("ghost-1", "ghost", "revenue", 1)]) == ["account-not-found"]
+    *_, last = store.journal()
+    ghost = Transfer("ghost-call", "ghost", "revenue", 1, timestamp_ns=123)
+    seq, digest = last.seq + 1, chain_hash(last.hash, last.seq + 1, "transfer", ghost)
+    store_target.sql(f"INSERT INTO journal VALUES ({seq}, 'transfer', 'ghost-call', 'ghost', "
+                     f"'revenue', 1, 'transfer', 0, '', 0, '[]', 123, '{last.hash}', "
+                     f"'{digest}')")
+    if not isinstance(store_target, SqliteTarget):
+        store_target.sql(f"UPDATE journal_head SET seq = {seq}, hash = '{digest}'")
+    report = store.verify()
+    assert not report.ok and report.entries == seq, report
+    assert (report.first_bad_seq, report.first_bad_id) == (seq, "ghost-call")
+    assert "account 'ghost', which the store does not hold" in report.reason
 
 
 @pytest.mark.parametrize(("statement", "reason"), [

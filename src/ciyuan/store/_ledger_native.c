@@ -11,8 +11,13 @@
  * Entry points:
  *   configure(results, statuses)   the Result members in RESULT_NAMES order and the
  *                                  PendingStatus members (pending, posted, voided, expired)
- *   apply_chain(accounts, balances, transfers, pendings, batch, now_ns, seq, prev_hash)
+ *   apply_chain(accounts, balances, transfers, pendings, batch, now_ns, seq, prev_hash,
+ *               sink=None, every=0)
  *       -> (results, rows, sums, pendings, seq, head_hash)
+ *   sink, if given, is called with lists of rows that are final (no open linked chain can
+ *   take them back), in order, each row once: whenever `every` such rows have gathered, and
+ *   with the rest at the end. A store writes them to the database while later rows are
+ *   still being computed; an exception from sink stops the batch and propagates.
  *   sums: account id -> (debits_pending, debits_posted, credits_pending, credits_posted) of
  *   every account an applied transfer touched; pendings: pending id -> (status, expires_at_ns
  *   of a pending created here, else None), the first expiry seen winning (final_pendings).
@@ -167,6 +172,8 @@ typedef struct {
     SumUndo *sundo; Py_ssize_t nsundo, capsundo;
     PendUndo *pundo; Py_ssize_t npundo, cappundo;
     PyObject *tx_added;    /* ids added to batch_tx while a chain is open */
+    PyObject *sink;        /* borrowed, or NULL: called with final rows as they gather */
+    Py_ssize_t every, flushed;  /* rows per sink call; rows handed to sink so far */
     Buf canon, meta;
     EVP_MD_CTX *md;
 } Work;
@@ -562,13 +569,35 @@ done:
     return out;
 }
 
-static PyObject *apply_chain(PyObject *self, PyObject *args) {
-    PyObject *accounts, *balances, *stored, *pendings, *batch, *now_obj, *prev;
+/* Hand the rows not yet given to the sink to it, if there are at least `least` of them. */
+static int flush(Work *w, Py_ssize_t least) {
+    Py_ssize_t n = PyList_GET_SIZE(w->rows);
+    if (w->sink == NULL || n - w->flushed < least || n == w->flushed) return 0;
+    PyObject *chunk = PyList_GetSlice(w->rows, w->flushed, n);
+    if (chunk == NULL) return -1;
+    w->flushed = n;
+    PyObject *r = PyObject_CallOneArg(w->sink, chunk);
+    Py_DECREF(chunk);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *apply_chain(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"accounts", "balances", "transfers", "pendings", "batch", "now_ns",
+                             "seq", "prev_hash", "sink", "every", NULL};
+    PyObject *accounts, *balances, *stored, *pendings, *batch, *now_obj, *prev, *sink = Py_None;
     long long seq;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OOLU:apply_chain", &PyDict_Type, &accounts,
-                          &PyDict_Type, &balances, &PyDict_Type, &stored, &PyDict_Type,
-                          &pendings, &batch, &now_obj, &seq, &prev))
+    Py_ssize_t every = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!O!OOLU|On:apply_chain", kwlist,
+                                     &PyDict_Type, &accounts, &PyDict_Type, &balances,
+                                     &PyDict_Type, &stored, &PyDict_Type, &pendings, &batch,
+                                     &now_obj, &seq, &prev, &sink, &every))
         return NULL;
+    if (sink != Py_None && !PyCallable_Check(sink)) {
+        PyErr_SetString(PyExc_TypeError, "sink must be callable or None");
+        return NULL;
+    }
     if (!g_configured) {
         PyErr_SetString(PyExc_RuntimeError, "call configure() first");
         return NULL;
@@ -581,6 +610,8 @@ static PyObject *apply_chain(PyObject *self, PyObject *args) {
     PyObject *results = NULL, *seqfast = NULL, *out = NULL;
     Snap snap = {0};
     w.accounts = accounts; w.balances = balances; w.stored = stored; w.now_obj = now_obj;
+    w.sink = sink == Py_None ? NULL : sink;
+    w.every = every > 0 ? every : 1;
     w.now_ns = PyLong_AsLongLong(now_obj);
     if (w.now_ns == -1 && PyErr_Occurred()) goto done;
     if (w.now_ns < 0 || w.now_ns >= (1LL << 62)) {
@@ -626,7 +657,9 @@ static PyObject *apply_chain(PyObject *self, PyObject *args) {
                 chain_start = -1; chain_failed = 0;
             }
         }
+        if (chain_start < 0 && flush(&w, w.every)) goto done;
     }
+    if (flush(&w, 1)) goto done;
     out = outputs(&w, results);
 done:
     if (w.in_chain) end_chain(&w, &snap);
@@ -657,9 +690,9 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Set the Result and PendingStatus members."},
-    {"apply_chain", apply_chain, METH_VARARGS,
-     "apply_chain(accounts, balances, transfers, pendings, batch, now_ns, seq, prev_hash) -> "
-     "(results, rows, sums, pendings, seq, head_hash)"},
+    {"apply_chain", (PyCFunction)(void (*)(void))apply_chain, METH_VARARGS | METH_KEYWORDS,
+     "apply_chain(accounts, balances, transfers, pendings, batch, now_ns, seq, prev_hash, "
+     "sink=None, every=0) -> (results, rows, sums, pendings, seq, head_hash)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ledger_native",

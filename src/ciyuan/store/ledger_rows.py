@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _string
 from operator import attrgetter
@@ -49,12 +49,16 @@ else:
     _ledger_native = _native
 
 __all__ = [
+    "ACCOUNT_CACHE_MAX",
     "ACCOUNT_COLS",
+    "AccountCache",
     "NATIVE",
+    "SINK_ROWS",
     "BALANCE_COLS",
     "JOURNAL_COLS",
     "BatchWrite",
     "JournalRow",
+    "RowSink",
     "account_from_row",
     "batch_ids",
     "batch_write",
@@ -132,23 +136,43 @@ def _dict(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return mapping if type(mapping) is dict else dict(mapping)
 
 
+#: Rows a :data:`RowSink` gets per call from the compiled path (the last call may get fewer):
+#: enough to fill a few of psycopg's 32 KiB COPY buffers, few enough that the database
+#: starts on a batch of 8,190 while nearly all of it is still being computed.
+SINK_ROWS = 512
+#: Called with journal rows as they become final, in order, each row once (see batch_write).
+RowSink = Callable[[list[JournalRow]], object]
+
+
 def batch_write(state: LedgerState, transfers: Sequence[Transfer], now_ns: int, seq: int,
-                prev_hash: str, *, expire: Iterable[str] = (),
-                native: bool | None = None) -> BatchWrite:
+                prev_hash: str, *, expire: Iterable[str] = (), native: bool | None = None,
+                sink: RowSink | None = None) -> BatchWrite:
     """Release the pendings in ``expire`` that are due, then apply ``transfers`` to ``state``
     (a store's slice of it) and chain the journal rows after the entry ``seq`` whose hash is
-    ``prev_hash``. ``native`` (default :data:`NATIVE`) picks the compiled path."""
+    ``prev_hash``. ``native`` (default :data:`NATIVE`) picks the compiled path.
+
+    ``sink``, if given, gets every journal row of the batch once, in order, in lists: the
+    compiled path calls it every :data:`SINK_ROWS` final rows (rows of a linked chain only
+    once the chain has closed), so that a store can send them to the database while the
+    rest are computed; the Python path calls it once at the end. The returned rows are all
+    of them either way. An exception from ``sink`` propagates."""
     state, expiries = expire_due(state, now_ns, only=expire)
     use_native = NATIVE if native is None else native and _ledger_native is not None
     if not use_native or type(now_ns) is not int or not 0 <= now_ns <= _NATIVE_NOW_MAX:
         outcome = apply_batch(state, transfers, now_ns)
-        return effects_write((*expiries, *outcome.effects), outcome.state.balances, seq,
-                             prev_hash, outcome.results)
+        written = effects_write((*expiries, *outcome.effects), outcome.state.balances, seq,
+                                prev_hash, outcome.results)
+        if sink is not None and written.rows:
+            sink(written.rows)
+        return written
     before = effects_write(expiries, state.balances, seq, prev_hash)
+    if sink is not None and before.rows:
+        sink(before.rows)
     assert _ledger_native is not None
     results, rows, sums, pendings, seq, head = _ledger_native.apply_chain(
         _dict(state.accounts), _dict(state.balances), _dict(state.transfers),
-        _dict(state.pendings), transfers, now_ns, before.seq, before.head_hash)
+        _dict(state.pendings), transfers, now_ns, before.seq, before.head_hash, sink,
+        SINK_ROWS)
     balances = before.balances | {account_id: Balance(*s) for account_id, s in sums.items()}
     merged = before.pendings
     for pending_id, (status, expires) in pendings.items():
@@ -156,6 +180,61 @@ def batch_write(state: LedgerState, transfers: Sequence[Transfer], now_ns: int, 
                               else expires)
     return BatchWrite(results, before.rows + rows, dict(sorted(balances.items())), merged,
                       seq, head)
+
+
+#: Accounts an :class:`AccountCache` holds at most; past it, it starts again empty.
+ACCOUNT_CACHE_MAX = 65_536
+
+
+class AccountCache:
+    """The accounts (fields and balances) a store's writer has read or written, valid at
+    one chain head.
+
+    An account's fields never change once created, and its balance changes only with a
+    journal entry, which moves the chain head. So what a writer read or wrote at head H is
+    still the stored state for as long as the head is H: a write transaction that finds
+    the head where this writer's last commit left it (another process may write the same
+    database) takes its accounts from here and loads only those it has not seen. Any other
+    head empties the cache. It is updated only after a commit succeeded; a write cut off
+    before its commit was confirmed leaves the cache at the older head, which no longer
+    matches, so the next write loads again.
+    """
+
+    def __init__(self) -> None:
+        self.head: tuple[int, str] | None = None
+        self.accounts: dict[str, Account] = {}
+        self.balances: dict[str, Balance] = {}
+
+    def at(self, head: tuple[int, str]) -> set[str]:
+        """Make the cache valid at ``head`` (emptying it unless it already is): the ids it
+        holds."""
+        if head != self.head or len(self.accounts) > ACCOUNT_CACHE_MAX:
+            self.accounts.clear()
+            self.balances.clear()
+            self.head = head
+        return self.accounts.keys()  # type: ignore[return-value]
+
+    def add(self, accounts: Iterable[tuple[Account, Balance]]) -> None:
+        """Accounts loaded at the cache's head."""
+        for account, balance in accounts:
+            self.accounts[account.id] = account
+            self.balances[account.id] = balance
+
+    def state(self, account_ids: Iterable[str], transfers: dict[str, Transfer],
+              pendings: dict[str, PendingStatus]) -> LedgerState:
+        """The state of a batch over ``account_ids`` (those not stored are left out)."""
+        accounts, balances = self.accounts, self.balances
+        held = [a for a in account_ids if a in accounts]
+        return LedgerState({a: accounts[a] for a in held}, {a: balances[a] for a in held},
+                           transfers, pendings)
+
+    def committed(self, batch: BatchWrite) -> None:
+        """``batch`` is committed: its balances are stored, its head is the chain's."""
+        self.balances.update(batch.balances)
+        self.head = (batch.seq, batch.head_hash)
+
+    def forget(self) -> None:
+        self.head = None
 
 
 def account_from_row(row: Sequence[Any]) -> Account:

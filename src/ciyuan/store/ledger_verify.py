@@ -84,6 +84,9 @@ def _first_difference(replay: Replay, balances: Mapping[str, Balance],
     """(id, reason) of the first account, then pending, whose stored state differs."""
     for account_id in sorted(set(balances) | set(replay.balances)):
         stored, replayed = balances.get(account_id), replay.balances.get(account_id, Balance())
+        if stored is None:
+            return account_id, (f"journal entries name account {account_id!r}, which the "
+                                "store does not hold")
         if stored != replayed:
             return account_id, (f"account {account_id!r} stores {stored}, but a replay of the "
                                 f"journal gives {replayed}")

@@ -33,6 +33,7 @@ from ciyuan.ledger import (
 from ciyuan.ledger.engine import EntryKind
 from ciyuan.ledger.errors import LedgerAccountNotFoundError, LedgerBatchTooLargeError
 from ciyuan.store.ledger_rows import (
+    AccountCache,
     BatchWrite,
     batch_ids,
     batch_write,
@@ -48,7 +49,7 @@ __all__ = ["SqliteLedgerStore"]
 
 #: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters.
 _IN_CHUNK = 500
-#: The journal's one UNIQUE index, (kind, id): a stored id that an attempt without lookups
+#: The journal's one UNIQUE index, (id, kind): a stored id that an attempt without lookups
 #: hit (its INTEGER PRIMARY KEY reports SQLITE_CONSTRAINT_PRIMARYKEY instead).
 _UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
 _STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
@@ -85,6 +86,7 @@ class SqliteLedgerStore:
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = time.time_ns) -> None:
         self._clock = clock
         self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
+        self._cache = AccountCache()  # accounts as this writer last saw them, at a head
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -169,9 +171,10 @@ class SqliteLedgerStore:
 
     # -- transfers ------------------------------------------------------------------------
 
-    def _load(self, transfer_ids: set[str], pending_ids: set[str],
+    def _load(self, head: tuple[int, str], transfer_ids: set[str], pending_ids: set[str],
               account_ids: set[str]) -> LedgerState:
-        """The slice of the state a batch can read, inside the write transaction."""
+        """The slice of the state a batch can read, inside the write transaction; the
+        journal ends at ``head``. Accounts come from the cache when it is valid there."""
         transfers = {row["id"]: _transfer(row) for row in self._select_in(
             f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' AND id IN ({{ids}})",
             transfer_ids | pending_ids)}
@@ -179,12 +182,12 @@ class SqliteLedgerStore:
             "SELECT id, status FROM pendings WHERE id IN ({ids})", transfers)}
         for t in transfers.values():
             account_ids |= {t.debit_account_id, t.credit_account_id}
-        rows = self._select_in(f"SELECT {_ACCOUNT_COLS}, {_BALANCE_COLS} FROM accounts "
-                               "WHERE id IN ({ids})", account_ids)
-        return LedgerState(
-            accounts={row["id"]: _account(row) for row in rows},
-            balances={row["id"]: Balance(*row[7:]) for row in rows},
-            transfers=transfers, pendings=pendings)
+        missing = account_ids - self._cache.at(head)
+        if missing:
+            self._cache.add((_account(row), Balance(*row[7:])) for row in self._select_in(
+                f"SELECT {_ACCOUNT_COLS}, {_BALANCE_COLS} FROM accounts WHERE id IN ({{ids}})",
+                missing))
+        return self._cache.state(account_ids, transfers, pendings)
 
     def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
@@ -215,22 +218,24 @@ class SqliteLedgerStore:
         _check_batch(transfers, "transfers")
         with self._write() as conn:
             now_ns = self._clock() if now_ns is None else now_ns
-            results = self._attempt(conn, transfers, now_ns, look_up_ids=False)
-            if results is None:
-                results = self._attempt(conn, transfers, now_ns, look_up_ids=True)
-                assert results is not None, "with every id looked up, nothing is assumed"
-        return results
+            batch = self._attempt(conn, transfers, now_ns, look_up_ids=False)
+            if batch is None:
+                batch = self._attempt(conn, transfers, now_ns, look_up_ids=True)
+                assert batch is not None, "with every id looked up, nothing is assumed"
+        self._cache.committed(batch)
+        return batch.results
 
     def _attempt(self, conn: sqlite3.Connection, transfers: Sequence[Transfer], now_ns: int,
-                 *, look_up_ids: bool) -> list[Result] | None:
+                 *, look_up_ids: bool) -> BatchWrite | None:
         """Run and write the batch; None (and nothing written) when, without
         ``look_up_ids``, a stored id turns up."""
         ids, pending_ids, account_ids = batch_ids(transfers)
-        state = self._load(ids if look_up_ids else set(), pending_ids, account_ids)
-        batch = batch_write(state, transfers, now_ns, *self._head(conn), expire=pending_ids)
+        head = self._head(conn)
+        state = self._load(head, ids if look_up_ids else set(), pending_ids, account_ids)
+        batch = batch_write(state, transfers, now_ns, *head, expire=pending_ids)
         if look_up_ids:
             self._write_batch(conn, batch)
-            return batch.results
+            return batch
         refused = refused_ids(transfers, batch.results)
         if refused and self._select_in(_STORED_IDS, refused):
             return None  # a refused transfer may be a retry of a stored one
@@ -244,7 +249,7 @@ class SqliteLedgerStore:
             conn.execute("RELEASE unlooked_ids")
             return None
         conn.execute("RELEASE unlooked_ids")
-        return batch.results
+        return batch
 
     def expire(self, now_ns: int | None = None) -> int:
         with self._write() as conn:
@@ -252,9 +257,12 @@ class SqliteLedgerStore:
             due = {row["id"] for row in conn.execute(
                 "SELECT id FROM pendings WHERE status = 'pending' AND expires_at_ns <= ? "
                 "ORDER BY expires_at_ns LIMIT ?", (now_ns, MAX_BATCH))}
-            state = self._load(set(), due, set())
+            head = self._head(conn)
+            state = self._load(head, set(), due, set())
             state, expiries = expire_due(state, now_ns, only=due)
-            self._write_batch(conn, effects_write(expiries, state.balances, *self._head(conn)))
+            batch = effects_write(expiries, state.balances, *head)
+            self._write_batch(conn, batch)
+        self._cache.committed(batch)
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------
