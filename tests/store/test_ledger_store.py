@@ -300,6 +300,49 @@ def test_a_large_batch_retried_with_changes_is_answered_per_transfer(store: Ledg
     assert report.ok and report.entries == 101, report
 
 
+#: Ids that need quoting in SQL array literals, JSON or COPY: quotes, backslashes, braces,
+#: commas, blanks, a tab, "NULL", non-ASCII and a character outside the BMP.
+ODD_IDS = ['q"uote', "back\\slash", "{brace}", "com,ma", " blank ", "tab\there", "NULL",
+           "钱包-é", "emoji-😀", "\\N"]
+
+
+@pytest.mark.parametrize("copies", [1, 3], ids=["one-statement", "copy"])
+def test_odd_ids_keep_their_balances_and_pendings(store: LedgerStore, copies: int) -> None:
+    """Account and transfer ids of any text round-trip through every write path: batches
+    of 4 go in one statement, batches of 12 (from COPY_MIN_ROWS) in COPY then the state
+    statement, on PostgreSQL."""
+    assert 4 < postgres_schema.COPY_MIN_ROWS <= 12
+    accounts = [Account(f"w-{i}", AccountKind.WALLET, "USD", "t1",
+                        debits_must_not_exceed_credits=True) for i in ODD_IDS]
+    assert store.create_accounts(accounts) == ["ok"] * len(accounts)
+    odd, rest = ODD_IDS[:4], ODD_IDS[4:]
+    tops = [Transfer(f"top-{i}-{k}", "funding", f"w-{i}", 10, metadata=(("note", i),))
+            for i in odd for k in range(copies)]
+    holds = [Transfer(f"hold-{i}-{k}", f"w-{i}", "revenue", 1, flags=TransferFlags.PENDING,
+                      timeout_s=60) for i in odd for k in range(copies)]
+    posts = [Transfer(f"post-{i}-{k}", f"w-{i}", "revenue", 1,
+                      flags=TransferFlags.POST_PENDING, pending_id=f"hold-{i}-{k}")
+             for i in odd for k in range(copies)]
+    others = [Transfer(f"top-{i}", "funding", f"w-{i}", 10) for i in rest]
+    assert store.submit(tops, now_ns=1_000) == ["ok"] * len(tops)
+    assert store.submit(others, now_ns=1_000) == ["ok"] * len(others)
+    assert store.submit(holds, now_ns=1_000) == ["ok"] * len(holds)
+    balances = store.balances([a.id for a in accounts])
+    for i in odd:
+        assert balances[f"w-{i}"] == Balance(credits_posted=10 * copies,
+                                             debits_pending=copies), i
+    for i in rest:
+        assert balances[f"w-{i}"] == Balance(credits_posted=10), i
+    assert sorted(store.transfers([t.id for t in holds])) == sorted(t.id for t in holds)
+    assert store.submit(posts, now_ns=2_000) == ["ok"] * len(posts)
+    assert store.submit(posts[:1], now_ns=2_000) == ["ok"]  # an idempotent retry
+    for i in odd:
+        assert store.balance(f"w-{i}") == Balance(credits_posted=10 * copies,
+                                                  debits_posted=copies), i
+    report = store.verify()
+    assert report.ok, report
+
+
 def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
     class Boom(Exception):
         pass
