@@ -363,6 +363,48 @@ def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
     assert store.verify().ok
 
 
+def test_a_failed_state_and_commit_leave_nothing(store_target: Target, store: LedgerStore,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL sends a COPY batch's state with COMMIT in one query: when the state
+    statement fails, the server skips the COMMIT and the COPY's rows are rolled back."""
+    if store_target.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite commits in a statement of its own")
+    batch = [Transfer(f"c{i}", "funding", "revenue", 5)
+             for i in range(postgres_schema.COPY_MIN_ROWS)]
+    state_params = postgres_ledger._state_params
+    monkeypatch.setattr(postgres_ledger, "_state_params",
+                        lambda b: (*state_params(b)[:2], "not a number", b.head_hash))
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        store.submit(batch)
+    monkeypatch.undo()
+    assert store.transfers([t.id for t in batch]) == {}
+    assert store.balances(["revenue"])["revenue"] == Balance()
+    assert store.verify().entries == 0
+    assert store.submit(batch) == ["ok"] * len(batch)
+    assert store.balance("revenue").credits_posted == 5 * len(batch)
+    assert store.verify().ok
+
+
+def test_large_batches_keep_working_after_rollbacks(store: LedgerStore) -> None:
+    """A retried COPY-sized batch rolls its first attempt back; on PostgreSQL psycopg then
+    drops every prepared statement of the session once it has prepared some itself (after
+    five uses of a query), the store's own included. Later batches still commit."""
+    size = postgres_schema.COPY_MIN_ROWS
+    batches = [[Transfer(f"b{n}-{i}", "funding", "revenue", 1) for i in range(size)]
+               for n in range(8)]
+    for batch in batches[:6]:  # enough uses for psycopg to prepare its statements
+        assert store.submit(batch) == ["ok"] * size
+        assert store.transfers([batch[0].id])
+    assert store.submit(batches[0]) == ["ok"] * size  # a retry: first attempt rolled back
+    for batch in batches[6:]:
+        assert store.submit(batch) == ["ok"] * size
+    assert store.balance("revenue").credits_posted == 8 * size
+    assert store.verify().ok
+    more = [Transfer(f"after-verify-{i}", "funding", "revenue", 1) for i in range(size)]
+    assert store.submit(more) == ["ok"] * size
+    assert store.verify().ok
+
+
 def test_sqlite_and_postgresql_write_identical_journals(pg_database_url: str,
                                                         tmp_path: Path) -> None:
     """Same history, same bytes hashed: the chain does not depend on the backend."""

@@ -58,6 +58,7 @@ from ciyuan.store.ledger_verify import verify_ledger
 from ciyuan.store.migrations import run_migrations
 from ciyuan.store.open import redact
 from ciyuan.store.postgres_schema import (
+    COMMIT_STATE,
     COPY_MIN_ROWS,
     JOURNAL_COPY,
     JOURNAL_PAGE,
@@ -65,8 +66,8 @@ from ciyuan.store.postgres_schema import (
     LOAD_ACCOUNTS,
     LOAD_TRANSFERS,
     PG_LEDGER_MIGRATIONS,
+    PREPARE_STATE,
     WRITE_EFFECTS,
-    WRITE_STATE,
 )
 from ciyuan.store.protocol import MAX_BATCH
 
@@ -136,6 +137,9 @@ def _state_params(batch: BatchWrite) -> tuple[Any, ...]:
     return balances, pendings, batch.seq, batch.head_hash
 
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
 class PostgresLedgerStore:
     """The :class:`~ciyuan.store.LedgerStore` on a PostgreSQL database.
 
@@ -150,6 +154,9 @@ class PostgresLedgerStore:
         self._lock = threading.Lock()  # one connection; a call holds it for its transaction
         self._head = (0, "")  # the chain head, read under the head lock in each write
         self._cache = AccountCache()  # accounts as this writer last saw them, at a head
+        #: Whether this session holds ``PREPARE_STATE``; None: unknown (psycopg deallocates
+        #: every prepared statement after a rollback when it has prepared any itself).
+        self._state_prepared: bool | None = None
         args = _connect_args(url, connect_timeout_s)
         try:
             self._conn: Conn = psycopg.connect(url, autocommit=True, **args)
@@ -180,13 +187,14 @@ class PostgresLedgerStore:
     def _write(self) -> Iterator[Conn]:
         """One write transaction holding the chain head lock; ``self._head`` is the head.
 
-        A batch costs four to seven round trips: BEGIN with the lock (one simple-protocol
+        A batch costs three to six round trips: BEGIN with the lock (one simple-protocol
         query of two statements), one or two loads when the account cache lacks accounts or
-        ids are looked up, one statement for all writes (or COPY and one statement: two
-        more), COMMIT. (psycopg's pipeline mode would merge more, but on a local server its
-        extra CPU cost more than the round trips: 0.55 ms against 0.3 ms per transaction.)
-        ``psycopg.Rollback`` raised inside rolls back and is swallowed, as in psycopg's own
-        ``transaction()``.
+        ids are looked up, then either one statement for all writes and COMMIT, or COPY
+        (two) and the state with COMMIT (``COMMIT_STATE``, one). A write that committed that
+        way leaves the connection idle, and nothing is committed here. (psycopg's pipeline
+        mode would merge more, but on a local server its extra CPU cost more than the round
+        trips: 0.55 ms against 0.3 ms per transaction.) ``psycopg.Rollback`` raised inside
+        rolls back and is swallowed, as in psycopg's own ``transaction()``.
         """
         conn = self._conn
         with self._lock, self._unavailable_as_error("write"):
@@ -198,13 +206,16 @@ class PostgresLedgerStore:
             try:
                 yield conn
             except psycopg.Rollback:
+                self._state_prepared = None
                 conn.execute("ROLLBACK")
                 return
             except BaseException:
+                self._state_prepared = None
                 if not conn.broken:
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            if conn.info.transaction_status is not _IDLE:
+                conn.execute("COMMIT")
 
     @contextmanager
     def _unavailable_as_error(self, what: str) -> Iterator[None]:
@@ -299,8 +310,21 @@ class PostgresLedgerStore:
                 copy.set_types(JOURNAL_TYPES)
                 for row in batch.rows:
                     copy.write_row(row)
-            conn.execute(WRITE_STATE, _state_params(batch))
+            self._commit_state(conn, batch)
         self._head = (batch.seq, batch.head_hash)
+
+    def _commit_state(self, conn: Conn, batch: BatchWrite) -> None:
+        """After a batch's journal rows (COPY): its state and COMMIT in one round trip
+        (``COMMIT_STATE``). A failure of either raises, with the transaction left to roll
+        back: the server runs no statement of a query after one that failed. The prepared
+        statement is made first if this session may not hold it (one or two round trips
+        more, after a rollback only)."""
+        if not self._state_prepared and conn.execute(
+                "SELECT 1 FROM pg_prepared_statements WHERE name = 'ciyuan_write_state'"
+                ).fetchone() is None:
+            conn.execute(PREPARE_STATE)
+        self._state_prepared = True
+        psycopg.ClientCursor(conn).execute(COMMIT_STATE, _state_params(batch))
 
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
         """Apply a batch. First assuming none of its ids is stored yet, which saves looking
@@ -346,7 +370,7 @@ class PostgresLedgerStore:
                 if len(transfers) < COPY_MIN_ROWS:
                     self._write_batch(conn, batch)
                 elif batch.rows:
-                    conn.execute(WRITE_STATE, _state_params(batch))
+                    self._commit_state(conn, batch)
                     self._head = (batch.seq, batch.head_hash)
             except psycopg.errors.UniqueViolation as error:
                 if look_up_ids or error.diag.constraint_name != _UNIQUE_ID:
@@ -392,6 +416,7 @@ class PostgresLedgerStore:
         """Recompute the chain and replay the journal against the stored balances, pending
         statuses and chain head, all read in one snapshot (REPEATABLE READ)."""
         conn = self._conn
+        self._state_prepared = None  # should its transaction roll back
         with self._lock, self._unavailable_as_error("verify"), conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()

@@ -26,6 +26,7 @@ from ciyuan.store.ledger_rows import ACCOUNT_COLS, BALANCE_COLS, JOURNAL_COLS
 from ciyuan.store.migrations import Migration
 
 __all__ = [
+    "COMMIT_STATE",
     "COPY_MIN_ROWS",
     "JOURNAL_COPY",
     "JOURNAL_PAGE",
@@ -33,6 +34,7 @@ __all__ = [
     "LOAD_ACCOUNTS",
     "LOAD_TRANSFERS",
     "PG_LEDGER_MIGRATIONS",
+    "PREPARE_STATE",
     "WRITE_EFFECTS",
     "WRITE_STATE",
 ]
@@ -154,21 +156,34 @@ _A_COLS = ", ".join(f"a.{c}" for c in f"{ACCOUNT_COLS}, {BALANCE_COLS}".split(",
 LOAD_ACCOUNTS = (f"SELECT {_A_COLS} "
                  "FROM unnest(%s::text[]) AS k (id) CROSS JOIN LATERAL (SELECT * FROM accounts "
                  "WHERE id = k.id LIMIT 1) AS a")
-_WRITE_STATE = (
-    "b AS (UPDATE accounts SET debits_pending = v.dp, debits_posted = v.dpo, "
-    "credits_pending = v.cp, credits_posted = v.cpo FROM json_to_recordset(%s::json) "
-    "AS v (id text, dp bigint, dpo bigint, cp bigint, cpo bigint) "
-    "WHERE accounts.id = v.id), "
-    "p AS (INSERT INTO pendings (id, status, expires_at_ns) "
-    "SELECT * FROM json_to_recordset(%s::json) AS v (id text, s text, e bigint) "
-    "ON CONFLICT (id) DO UPDATE SET status = excluded.status) "
-    "UPDATE journal_head SET seq = %s, hash = %s WHERE id = 1")
+def _write_state(balances: str, pendings: str, seq: str, head_hash: str) -> str:
+    """The state part of a write, with the given parameter markers."""
+    return (
+        "b AS (UPDATE accounts SET debits_pending = v.dp, debits_posted = v.dpo, "
+        f"credits_pending = v.cp, credits_posted = v.cpo FROM json_to_recordset({balances}) "
+        "AS v (id text, dp bigint, dpo bigint, cp bigint, cpo bigint) "
+        "WHERE accounts.id = v.id), "
+        "p AS (INSERT INTO pendings (id, status, expires_at_ns) "
+        f"SELECT * FROM json_to_recordset({pendings}) AS v (id text, s text, e bigint) "
+        "ON CONFLICT (id) DO UPDATE SET status = excluded.status) "
+        f"UPDATE journal_head SET seq = {seq}, hash = {head_hash} WHERE id = 1")
+
+
+_WRITE_STATE = _write_state("%s::json", "%s::json", "%s", "%s")
 #: After the journal rows (COPY): final balances, pending statuses (upsert), the new chain
 #: head, in one statement. Balances and pendings are bound as one JSON array of objects
 #: each (``json.dumps`` in C, then ``json_to_recordset``: a tenth of the client's cost of
 #: binding them as eight typed arrays, 137 µs for a batch touching 11 accounts; integers go
 #: through JSON as exact decimal text).
 WRITE_STATE = "WITH " + _WRITE_STATE
+#: ``WRITE_STATE`` prepared by name once per connection, so that a write can run it by the
+#: simple protocol in the same round trip as its COMMIT (``COMMIT_STATE``) and still have
+#: it planned once.
+PREPARE_STATE = ("PREPARE ciyuan_write_state (text, text, bigint, text) AS WITH "
+                 + _write_state("$1::json", "$2::json", "$3", "$4"))
+#: The last round trip of a write from COPY: the state, then COMMIT (parameters are bound
+#: client-side, as quoted literals).
+COMMIT_STATE = "EXECUTE ciyuan_write_state (%s, %s, %s, %s); COMMIT"
 #: Every write of a small batch in one statement (one round trip): journal rows, then as
 #: ``WRITE_STATE``.
 WRITE_EFFECTS = (
