@@ -35,6 +35,7 @@ from ciyuan.store import (
     sqlite_ledger,
     sqlite_schema,
 )
+from ciyuan.store.errors import StoreUnavailableError
 from ciyuan.store.protocol import MAX_BATCH
 
 USD = 10**9
@@ -372,8 +373,8 @@ def test_a_failed_state_and_commit_leave_nothing(store_target: Target, store: Le
     batch = [Transfer(f"c{i}", "funding", "revenue", 5)
              for i in range(postgres_schema.COPY_MIN_ROWS)]
     state_params = postgres_ledger._state_params
-    monkeypatch.setattr(postgres_ledger, "_state_params",
-                        lambda b: (*state_params(b)[:2], "not a number", b.head_hash))
+    monkeypatch.setattr(postgres_ledger, "_state_params",  # a balance the server refuses
+                        lambda b: ('[{"id": "revenue", "dp": "lots"}]', *state_params(b)[1:]))
     with pytest.raises(psycopg.errors.InvalidTextRepresentation):
         store.submit(batch)
     monkeypatch.undo()
@@ -383,6 +384,29 @@ def test_a_failed_state_and_commit_leave_nothing(store_target: Target, store: Le
     assert store.submit(batch) == ["ok"] * len(batch)
     assert store.balance("revenue").credits_posted == 5 * len(batch)
     assert store.verify().ok
+
+
+@pytest.mark.parametrize("size", [1, 12], ids=["one-statement", "copy"])
+def test_a_lost_connection_is_store_unavailable(store_target: Target, store: LedgerStore,
+                                                size: int) -> None:
+    """The server ends the store's session: the next write says the store is unavailable
+    and that a cut-off write should be retried with the same ids; a reopened store takes
+    that retry."""
+    if store_target.name != "postgresql":
+        pytest.skip("PostgreSQL only: an SQLite store has no connection to lose")
+    batch = [Transfer(f"lost-{i}", "funding", "revenue", 2) for i in range(size)]
+    pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
+    store_target.sql(f"SELECT pg_terminate_backend({pid})")
+    with pytest.raises(StoreUnavailableError, match="retry it with the same transfer ids"):
+        store.submit(batch)
+    store.close()
+    reopened = store_target.open(clock=lambda: 1_000)
+    try:
+        assert reopened.submit(batch) == ["ok"] * size
+        assert reopened.balance("revenue").credits_posted == 2 * size
+        assert reopened.verify().ok
+    finally:
+        reopened.close()
 
 
 def test_large_batches_keep_working_after_rollbacks(store: LedgerStore) -> None:

@@ -181,9 +181,10 @@ WRITE_STATE = "WITH " + _WRITE_STATE
 #: it planned once.
 PREPARE_STATE = ("PREPARE ciyuan_write_state (text, text, bigint, text) AS WITH "
                  + _write_state("$1::json", "$2::json", "$3", "$4"))
-#: The last round trip of a write from COPY: the state, then COMMIT (parameters are bound
-#: client-side, as quoted literals).
-COMMIT_STATE = "EXECUTE ciyuan_write_state (%s, %s, %s, %s); COMMIT"
+#: The last round trip of a write from COPY: the state, then COMMIT, by the simple protocol
+#: (the values are written in as literals quoted by libpq's ``PQescapeLiteral``: psycopg's
+#: client-side binding cost 0.2 ms of CPU a call).
+COMMIT_STATE = b"EXECUTE ciyuan_write_state (%b, %b, %d, %b); COMMIT"
 #: Every write of a small batch in one statement (one round trip): journal rows, then as
 #: ``WRITE_STATE``.
 WRITE_EFFECTS = (
