@@ -82,8 +82,8 @@ _UNIQUE_ID = "journal_id_kind_key"
 #: Balances and pendings as JSON text for ``json_to_recordset`` (UTF-8 as is: ids may be any
 #: text a ``Transfer`` accepts).
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-#: Opens a write transaction and takes the chain head lock in one round trip (no
-#: parameters, so psycopg sends it by the simple protocol, which runs both statements).
+#: Opens a write transaction and takes the chain head lock in one round trip (``_exec``: the
+#: simple protocol runs both statements; the result is the head's).
 _BEGIN_WRITE = b"BEGIN; SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE"
 #: Rows of the journal fetched per round trip while ``verify`` reads it.
 _VERIFY_PAGE = 5000
@@ -128,7 +128,8 @@ def _copy_rows(copy: psycopg.Copy, rows: list[JournalRow]) -> None:
 
 
 def _state_params(batch: BatchWrite) -> tuple[Any, ...]:
-    """Parameters of ``WRITE_STATE``: touched balances, pending statuses, the new head."""
+    """The state of a write (``PREPARE_STATE``, ``WRITE_EFFECTS``): touched balances and
+    pending statuses as JSON, the new head."""
     balances = _json([{"id": account_id, "dp": b.debits_pending, "dpo": b.debits_posted,
                        "cp": b.credits_pending, "cpo": b.credits_posted}
                       for account_id, b in batch.balances.items()])

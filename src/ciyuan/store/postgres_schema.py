@@ -36,7 +36,6 @@ __all__ = [
     "PG_LEDGER_MIGRATIONS",
     "PREPARE_STATE",
     "WRITE_EFFECTS",
-    "WRITE_STATE",
 ]
 
 PG_LEDGER_MIGRATIONS = (
@@ -170,23 +169,21 @@ def _write_state(balances: str, pendings: str, seq: str, head_hash: str) -> str:
 
 
 _WRITE_STATE = _write_state("%s::json", "%s::json", "%s", "%s")
-#: After the journal rows (COPY): final balances, pending statuses (upsert), the new chain
-#: head, in one statement. Balances and pendings are bound as one JSON array of objects
-#: each (``json.dumps`` in C, then ``json_to_recordset``: a tenth of the client's cost of
-#: binding them as eight typed arrays, 137 µs for a batch touching 11 accounts; integers go
-#: through JSON as exact decimal text).
-WRITE_STATE = "WITH " + _WRITE_STATE
-#: ``WRITE_STATE`` prepared by name once per connection, so that a write can run it by the
-#: simple protocol in the same round trip as its COMMIT (``COMMIT_STATE``) and still have
-#: it planned once.
+#: After the journal rows (COPY): final balances, pending statuses (upsert) and the new chain
+#: head in one statement, prepared by name once per connection, so that a write can run it
+#: by the simple protocol in the same round trip as its COMMIT (``COMMIT_STATE``) and still
+#: have it planned once. Balances and pendings come as one JSON array of objects each
+#: (``json.dumps`` in C, then ``json_to_recordset``: a tenth of the client's cost of binding
+#: them as eight typed arrays, 137 µs for a batch touching 11 accounts; integers go through
+#: JSON as exact decimal text).
 PREPARE_STATE = ("PREPARE ciyuan_write_state (text, text, bigint, text) AS WITH "
                  + _write_state("$1::json", "$2::json", "$3", "$4"))
 #: The last round trip of a write from COPY: the state, then COMMIT, by the simple protocol
 #: (the values are written in as literals quoted by libpq's ``PQescapeLiteral``: psycopg's
 #: client-side binding cost 0.2 ms of CPU a call).
 COMMIT_STATE = b"EXECUTE ciyuan_write_state (%b, %b, %d, %b); COMMIT"
-#: Every write of a small batch in one statement (one round trip): journal rows, then as
-#: ``WRITE_STATE``.
+#: Every write of a small batch in one statement (one round trip): journal rows, then the
+#: state as in ``PREPARE_STATE``.
 WRITE_EFFECTS = (
     f"WITH j AS (INSERT INTO journal ({JOURNAL_COLS}) SELECT * FROM unnest("
     + ", ".join(f"%s::{t}[]" for t in JOURNAL_TYPES) + ")), " + _WRITE_STATE)
