@@ -344,7 +344,12 @@ def test_odd_ids_keep_their_balances_and_pendings(store: LedgerStore, copies: in
     assert report.ok, report
 
 
-def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
+def test_a_failed_write_leaves_nothing(store_target: Target, store: LedgerStore) -> None:
+    """SQLite: a failure after the batch's statements and before COMMIT."""
+    if store_target.name != "sqlite":
+        pytest.skip("PostgreSQL writes and commits in one query: a failing statement there "
+                    "is test_a_failed_state_and_commit_leave_nothing")
+
     class Boom(Exception):
         pass
 
@@ -364,14 +369,15 @@ def test_a_failed_write_leaves_nothing(store: LedgerStore) -> None:
     assert store.verify().ok
 
 
+@pytest.mark.parametrize("size", [1, postgres_schema.COPY_MIN_ROWS], ids=["one-query", "copy"])
 def test_a_failed_state_and_commit_leave_nothing(store_target: Target, store: LedgerStore,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """PostgreSQL sends a COPY batch's state with COMMIT in one query: when the state
-    statement fails, the server skips the COMMIT and the COPY's rows are rolled back."""
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 size: int) -> None:
+    """PostgreSQL sends a batch's last statement with COMMIT in one query: when it fails,
+    the server skips the COMMIT and every row of the batch (COPY's too) is rolled back."""
     if store_target.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite commits in a statement of its own")
-    batch = [Transfer(f"c{i}", "funding", "revenue", 5)
-             for i in range(postgres_schema.COPY_MIN_ROWS)]
+    batch = [Transfer(f"c{i}", "funding", "revenue", 5) for i in range(size)]
     state_params = postgres_ledger._state_params
     monkeypatch.setattr(postgres_ledger, "_state_params",  # a balance the server refuses
                         lambda b: ('[{"id": "revenue", "dp": "lots"}]', *state_params(b)[1:]))
@@ -409,23 +415,40 @@ def test_a_lost_connection_is_store_unavailable(store_target: Target, store: Led
         reopened.close()
 
 
-def test_large_batches_keep_working_after_rollbacks(store: LedgerStore) -> None:
-    """A retried COPY-sized batch rolls its first attempt back; on PostgreSQL psycopg then
-    drops every prepared statement of the session once it has prepared some itself (after
-    five uses of a query), the store's own included. Later batches still commit."""
-    size = postgres_schema.COPY_MIN_ROWS
+@pytest.mark.parametrize("size", [1, postgres_schema.COPY_MIN_ROWS], ids=["one-query", "copy"])
+def test_writes_survive_psycopg_dropping_prepared_statements(
+        store_target: Target, store: LedgerStore, monkeypatch: pytest.MonkeyPatch,
+        size: int) -> None:
+    """A write's last query runs statements the store prepared in its session. psycopg
+    deallocates every prepared statement of a session when one of its own transactions
+    rolls back while it holds prepared statements (after five uses of a query): here a
+    ``verify`` that fails inside its snapshot. Later writes prepare them again; retried
+    batches (whose first attempt the store rolls back itself) keep working too."""
+    if store_target.name != "postgresql":
+        pytest.skip("PostgreSQL only: the SQLite store prepares nothing of its own")
     batches = [[Transfer(f"b{n}-{i}", "funding", "revenue", 1) for i in range(size)]
                for n in range(8)]
-    for batch in batches[:6]:  # enough uses for psycopg to prepare its statements
+    for batch in batches[:6]:  # enough uses for psycopg to prepare its own statements
         assert store.submit(batch) == ["ok"] * size
         assert store.transfers([batch[0].id])
+
+    class Boom(Exception):
+        pass
+
+    def fail(*args: object) -> None:
+        raise Boom
+
+    monkeypatch.setattr(postgres_ledger, "verify_ledger", fail)
+    with pytest.raises(Boom):
+        store.verify()
+    monkeypatch.undo()
+    session = store._conn  # type: ignore[attr-defined]
+    held = session.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert held == (0,), "psycopg deallocated the session's prepared statements"
+    assert store.submit(batches[6]) == ["ok"] * size
     assert store.submit(batches[0]) == ["ok"] * size  # a retry: first attempt rolled back
-    for batch in batches[6:]:
-        assert store.submit(batch) == ["ok"] * size
+    assert store.submit(batches[7]) == ["ok"] * size
     assert store.balance("revenue").credits_posted == 8 * size
-    assert store.verify().ok
-    more = [Transfer(f"after-verify-{i}", "funding", "revenue", 1) for i in range(size)]
-    assert store.submit(more) == ["ok"] * size
     assert store.verify().ok
 
 

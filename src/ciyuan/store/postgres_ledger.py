@@ -58,6 +58,7 @@ from ciyuan.store.ledger_verify import verify_ledger
 from ciyuan.store.migrations import run_migrations
 from ciyuan.store.open import redact
 from ciyuan.store.postgres_schema import (
+    COMMIT_EFFECTS,
     COMMIT_STATE,
     COPY_MIN_ROWS,
     JOURNAL_COPY,
@@ -66,8 +67,7 @@ from ciyuan.store.postgres_schema import (
     LOAD_ACCOUNTS,
     LOAD_TRANSFERS,
     PG_LEDGER_MIGRATIONS,
-    PREPARE_STATE,
-    WRITE_EFFECTS,
+    PREPARED,
 )
 from ciyuan.store.protocol import MAX_BATCH
 
@@ -82,6 +82,8 @@ _UNIQUE_ID = "journal_id_kind_key"
 #: Balances and pendings as JSON text for ``json_to_recordset`` (UTF-8 as is: ids may be any
 #: text a ``Transfer`` accepts).
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+#: Keys of a journal row's fields in ``COMMIT_EFFECTS``'s JSON (the journal's columns).
+_JOURNAL_KEYS = tuple(JOURNAL_COLS.split(", "))
 #: Opens a write transaction and takes the chain head lock in one round trip (``_exec``: the
 #: simple protocol runs both statements; the result is the head's).
 _BEGIN_WRITE = b"BEGIN; SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE"
@@ -128,7 +130,7 @@ def _copy_rows(copy: psycopg.Copy, rows: list[JournalRow]) -> None:
 
 
 def _state_params(batch: BatchWrite) -> tuple[Any, ...]:
-    """The state of a write (``PREPARE_STATE``, ``WRITE_EFFECTS``): touched balances and
+    """The state of a write (``PREPARE_STATE``, ``PREPARE_EFFECTS``): touched balances and
     pending statuses as JSON, the new head."""
     balances = _json([{"id": account_id, "dp": b.debits_pending, "dpo": b.debits_posted,
                        "cp": b.credits_pending, "cpo": b.credits_posted}
@@ -146,9 +148,9 @@ def _exec(conn: Conn, query: bytes) -> psycopg.pq.abc.PGresult:
     """A query of fixed text (one or more statements) by the simple protocol, straight
     through libpq's ``PQexec`` (which releases the GIL while it waits): half the CPU of a
     psycopg ``execute``, on the statements every write runs. The last statement's result;
-    a failure is raised as psycopg's exception for its SQLSTATE (``OperationalError``
-    when the connection is lost). Unlike psycopg's own rollbacks, a ROLLBACK sent this way
-    leaves the session's prepared statements in place."""
+    a failure is raised as psycopg's exception for its SQLSTATE, with its diagnostics
+    (``OperationalError`` when the connection is lost). Unlike psycopg's own rollbacks, a
+    ROLLBACK sent this way leaves the session's prepared statements in place."""
     result = conn.pgconn.exec_(query)
     if result.status != _FAILED:
         return result
@@ -160,7 +162,7 @@ def _exec(conn: Conn, query: bytes) -> psycopg.pq.abc.PGresult:
         error = psycopg.errors.lookup(sqlstate.decode())
     except KeyError:
         error = psycopg.DatabaseError
-    raise error(message)
+    raise error(message, info=result)  # info: the error's ``diag`` (constraint name, …)
 
 
 class PostgresLedgerStore:
@@ -177,9 +179,9 @@ class PostgresLedgerStore:
         self._lock = threading.Lock()  # one connection; a call holds it for its transaction
         self._head = (0, "")  # the chain head, read under the head lock in each write
         self._cache = AccountCache()  # accounts as this writer last saw them, at a head
-        #: Whether this session holds ``PREPARE_STATE``; None: unknown (psycopg deallocates
-        #: every prepared statement after a rollback when it has prepared any itself).
-        self._state_prepared: bool | None = None
+        #: Whether this session holds the ``PREPARED`` statements; None: unknown (psycopg
+        #: deallocates every prepared statement after a rollback when it has prepared any).
+        self._prepared: bool | None = None
         args = _connect_args(url, connect_timeout_s)
         try:
             self._conn: Conn = psycopg.connect(url, autocommit=True, **args)
@@ -211,11 +213,12 @@ class PostgresLedgerStore:
     def _write(self) -> Iterator[Conn]:
         """One write transaction holding the chain head lock; ``self._head`` is the head.
 
-        A batch costs three to six round trips: BEGIN with the lock (one simple-protocol
+        A batch costs two to five round trips: BEGIN with the lock (one simple-protocol
         query of two statements), one or two loads when the account cache lacks accounts or
-        ids are looked up, then either one statement for all writes and COMMIT, or COPY
-        (two) and the state with COMMIT (``COMMIT_STATE``, one). A write that committed that
-        way leaves the connection idle, and nothing is committed here. (psycopg's pipeline
+        ids are looked up, then either all its writes and COMMIT in one query
+        (``COMMIT_EFFECTS``), or COPY (two) and the state with COMMIT (``COMMIT_STATE``,
+        one). A write that committed that way leaves the connection idle, and nothing is
+        committed here. (psycopg's pipeline
         mode would merge more, but on a local server its extra CPU cost more than the round
         trips: 0.55 ms against 0.3 ms per transaction.) ``psycopg.Rollback`` raised inside
         rolls back and is swallowed, as in psycopg's own ``transaction()``.
@@ -228,11 +231,11 @@ class PostgresLedgerStore:
             try:
                 yield conn
             except psycopg.Rollback:
-                self._state_prepared = None
+                self._prepared = None
                 _exec(conn, b"ROLLBACK")
                 return
             except BaseException:
-                self._state_prepared = None
+                self._prepared = None
                 if not conn.broken:
                     _exec(conn, b"ROLLBACK")
                 raise
@@ -320,36 +323,45 @@ class PostgresLedgerStore:
 
     def _write_batch(self, conn: Conn, batch: BatchWrite) -> None:
         """Journal rows chained after the head, then final balances, pending statuses and
-        the new head: from ``COPY_MIN_ROWS`` rows up the rows go in a binary COPY, below
-        that everything goes in one statement."""
+        the new head, and COMMIT: from ``COPY_MIN_ROWS`` rows up the rows go in a binary
+        COPY, then the rest with COMMIT in one round trip; below that all of it goes in one
+        round trip (``COMMIT_EFFECTS``)."""
         if not batch.rows:
             return
         if len(batch.rows) < COPY_MIN_ROWS:
-            conn.execute(WRITE_EFFECTS, (*_columns(batch.rows, len(JOURNAL_TYPES)),
-                                         *_state_params(batch)))
+            self._commit(conn, COMMIT_EFFECTS, _json([dict(zip(_JOURNAL_KEYS, row, strict=True))
+                                                      for row in batch.rows]), batch)
         else:
             with conn.cursor().copy(JOURNAL_COPY) as copy:
                 copy.set_types(JOURNAL_TYPES)
                 for row in batch.rows:
                     copy.write_row(row)
-            self._commit_state(conn, batch)
+            self._commit(conn, COMMIT_STATE, None, batch)
         self._head = (batch.seq, batch.head_hash)
 
-    def _commit_state(self, conn: Conn, batch: BatchWrite) -> None:
-        """After a batch's journal rows (COPY): its state and COMMIT in one round trip
-        (``COMMIT_STATE``). A failure of either raises, with the transaction left to roll
-        back: the server runs no statement of a query after one that failed. The prepared
-        statement is made first if this session may not hold it (one or two round trips
-        more, after a rollback only)."""
-        if not self._state_prepared and conn.execute(
-                "SELECT 1 FROM pg_prepared_statements WHERE name = 'ciyuan_write_state'"
-                ).fetchone() is None:
-            conn.execute(PREPARE_STATE)
-        self._state_prepared = True
+    def _commit(self, conn: Conn, query: bytes, rows: str | None, batch: BatchWrite) -> None:
+        """The last round trip of a write: ``query`` (``COMMIT_EFFECTS`` with the journal
+        rows as JSON, or ``COMMIT_STATE`` after a COPY), which runs a prepared statement and
+        COMMIT. A failure of either raises, with the transaction left to roll back: the
+        server runs no statement of a query after one that failed. The statements are
+        prepared first if this session may not hold them (one or two round trips more,
+        after a rollback only)."""
+        if not self._prepared:
+            held = {row[0] for row in conn.execute(
+                "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)",
+                (list(PREPARED),))}
+            for name, statement in PREPARED.items():
+                if name not in held:
+                    conn.execute(statement)
+            self._prepared = True
         balances, pendings, seq, head_hash = _state_params(batch)
         literal = self._escape.escape_literal
-        _exec(conn, COMMIT_STATE % (literal(balances.encode()), literal(pendings.encode()), seq,
-                                    literal(head_hash.encode())))
+        values: tuple[bytes | int, ...] = (literal(balances.encode()),
+                                           literal(pendings.encode()), seq,
+                                           literal(head_hash.encode()))
+        if rows is not None:
+            values = (literal(rows.encode()), *values)
+        _exec(conn, query % values)
 
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
         """Apply a batch. First assuming none of its ids is stored yet, which saves looking
@@ -395,7 +407,7 @@ class PostgresLedgerStore:
                 if len(transfers) < COPY_MIN_ROWS:
                     self._write_batch(conn, batch)
                 elif batch.rows:
-                    self._commit_state(conn, batch)
+                    self._commit(conn, COMMIT_STATE, None, batch)
                     self._head = (batch.seq, batch.head_hash)
             except psycopg.errors.UniqueViolation as error:
                 if look_up_ids or error.diag.constraint_name != _UNIQUE_ID:
@@ -441,7 +453,7 @@ class PostgresLedgerStore:
         """Recompute the chain and replay the journal against the stored balances, pending
         statuses and chain head, all read in one snapshot (REPEATABLE READ)."""
         conn = self._conn
-        self._state_prepared = None  # should its transaction roll back
+        self._prepared = None  # should its transaction roll back
         with self._lock, self._unavailable_as_error("verify"), conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()

@@ -26,6 +26,7 @@ from ciyuan.store.ledger_rows import ACCOUNT_COLS, BALANCE_COLS, JOURNAL_COLS
 from ciyuan.store.migrations import Migration
 
 __all__ = [
+    "COMMIT_EFFECTS",
     "COMMIT_STATE",
     "COPY_MIN_ROWS",
     "JOURNAL_COPY",
@@ -34,8 +35,9 @@ __all__ = [
     "LOAD_ACCOUNTS",
     "LOAD_TRANSFERS",
     "PG_LEDGER_MIGRATIONS",
+    "PREPARED",
+    "PREPARE_EFFECTS",
     "PREPARE_STATE",
-    "WRITE_EFFECTS",
 ]
 
 PG_LEDGER_MIGRATIONS = (
@@ -168,7 +170,6 @@ def _write_state(balances: str, pendings: str, seq: str, head_hash: str) -> str:
         f"UPDATE journal_head SET seq = {seq}, hash = {head_hash} WHERE id = 1")
 
 
-_WRITE_STATE = _write_state("%s::json", "%s::json", "%s", "%s")
 #: After the journal rows (COPY): final balances, pending statuses (upsert) and the new chain
 #: head in one statement, prepared by name once per connection, so that a write can run it
 #: by the simple protocol in the same round trip as its COMMIT (``COMMIT_STATE``) and still
@@ -182,8 +183,18 @@ PREPARE_STATE = ("PREPARE ciyuan_write_state (text, text, bigint, text) AS WITH 
 #: (the values are written in as literals quoted by libpq's ``PQescapeLiteral``: psycopg's
 #: client-side binding cost 0.2 ms of CPU a call).
 COMMIT_STATE = b"EXECUTE ciyuan_write_state (%b, %b, %d, %b); COMMIT"
-#: Every write of a small batch in one statement (one round trip): journal rows, then the
-#: state as in ``PREPARE_STATE``.
-WRITE_EFFECTS = (
-    f"WITH j AS (INSERT INTO journal ({JOURNAL_COLS}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{t}[]" for t in JOURNAL_TYPES) + ")), " + _WRITE_STATE)
+#: Every write of a small batch in one statement, prepared by name once per connection and
+#: run with COMMIT in one round trip (``COMMIT_EFFECTS``): journal rows from a JSON array
+#: of objects keyed by column (``json_to_recordset``, columns in ``JOURNAL_COLS`` order),
+#: then the state as in ``PREPARE_STATE``. (Bound as 14 typed arrays instead, psycopg's
+#: client-side array dumping cost more than the round trip saved.)
+_JOURNAL_RECORD = ", ".join(f"{c} {t}" for c, t in zip(JOURNAL_COLS.split(", "),
+                                                        JOURNAL_TYPES, strict=True))
+PREPARE_EFFECTS = (
+    "PREPARE ciyuan_write_effects (text, text, text, bigint, text) AS WITH j AS ("
+    f"INSERT INTO journal ({JOURNAL_COLS}) SELECT * FROM json_to_recordset($1::json) "
+    f"AS r ({_JOURNAL_RECORD})), " + _write_state("$2::json", "$3::json", "$4", "$5"))
+#: A small batch's one round trip: its journal rows and state, then COMMIT.
+COMMIT_EFFECTS = b"EXECUTE ciyuan_write_effects (%b, %b, %b, %d, %b); COMMIT"
+#: The names of the statements a write session prepares (see ``PostgresLedgerStore``).
+PREPARED = {"ciyuan_write_state": PREPARE_STATE, "ciyuan_write_effects": PREPARE_EFFECTS}
