@@ -238,3 +238,66 @@ def test_an_error_in_the_sink_stops_the_batch() -> None:
     with pytest.raises(OSError, match="went away"):
         batch_write(state, batch, NOW, 7, GENESIS_HASH, native=True, sink=sink)
     assert len(seen) == 1
+
+
+# -- binary COPY encoding ---------------------------------------------------------------------
+
+INT8 = st.integers(-(2**63), 2**63 - 1)
+INT4 = st.integers(-(2**31), 2**31 - 1)
+TEXT = st.text(max_size=40)
+COLUMN = {ord("q"): INT8, ord("i"): INT4, ord("t"): TEXT}
+
+
+@st.composite
+def copy_rows(draw: st.DrawFn) -> tuple[bytes, list[tuple[object, ...]]]:
+    layout = bytes(draw(st.lists(st.sampled_from(b"qit"), min_size=1, max_size=16)))
+    rows = draw(st.lists(st.tuples(*(st.none() | COLUMN[kind] for kind in layout)),
+                         max_size=12))
+    return layout, rows
+
+
+def python_copy_binary(rows: list[tuple[object, ...]], layout: bytes,
+                       monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger_rows, "NATIVE", False)
+        return ledger_rows.copy_binary(rows, layout)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(copy_rows())
+def test_compiled_copy_encoding_equals_the_python_reference(
+        case: tuple[bytes, list[tuple[object, ...]]]) -> None:
+    layout, rows = case
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        expected = python_copy_binary(rows, layout, monkeypatch)
+    assert ledger_rows._ledger_native is not None
+    assert ledger_rows._ledger_native.copy_binary(rows, layout) == expected
+
+
+def test_copy_encoding_is_postgresql_binary_format() -> None:
+    """Field count, then per field a 32-bit length (-1: NULL) and the big-endian value or
+    the UTF-8 text (PostgreSQL's documentation of COPY's binary format)."""
+    native = ledger_rows._ledger_native
+    assert native is not None
+    encoded = native.copy_binary([(-2, "é", 7, None)], b"qtit")
+    assert encoded == (b"\x00\x04" + b"\x00\x00\x00\x08" + (-2).to_bytes(8, "big", signed=True)
+                       + b"\x00\x00\x00\x02" + "é".encode() + b"\x00\x00\x00\x04\x00\x00\x00\x07"
+                       + b"\xff\xff\xff\xff")
+
+
+@pytest.mark.parametrize(("rows", "layout", "error"), [
+    ([(1, 2)], b"q", ValueError),                    # a row longer than the layout
+    ([(2**31,)], b"i", OverflowError),               # past int4
+    ([(2**63,)], b"q", OverflowError),               # past int8
+    ([("1",)], b"q", TypeError),                     # text in an integer column
+    ([(1,)], b"t", TypeError),                       # an int in a text column
+    ([["a"]], b"t", ValueError),                     # a list, not a tuple
+    ([("a",)], b"x", ValueError),                    # an unknown column kind
+    ([("\ud800",)], b"t", UnicodeEncodeError),       # a lone surrogate is not UTF-8
+])
+def test_copy_encoding_refuses_what_postgresql_would_not_take(
+        rows: list[tuple[object, ...]], layout: bytes, error: type[Exception]) -> None:
+    native = ledger_rows._ledger_native
+    assert native is not None
+    with pytest.raises(error):
+        native.copy_binary(rows, layout)

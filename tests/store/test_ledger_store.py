@@ -30,6 +30,7 @@ from ciyuan.ledger.errors import (
 )
 from ciyuan.store import (
     LedgerStore,
+    ledger_rows,
     postgres_ledger,
     postgres_schema,
     sqlite_ledger,
@@ -307,11 +308,15 @@ ODD_IDS = ['q"uote', "back\\slash", "{brace}", "com,ma", " blank ", "tab\there",
            "钱包-é", "emoji-😀", "\\N"]
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["compiled", "python"])
 @pytest.mark.parametrize("copies", [1, 3], ids=["one-statement", "copy"])
-def test_odd_ids_keep_their_balances_and_pendings(store: LedgerStore, copies: int) -> None:
+def test_odd_ids_keep_their_balances_and_pendings(store: LedgerStore, copies: int,
+                                                  native: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Account and transfer ids of any text round-trip through every write path: batches
     of 4 go in one statement, batches of 12 (from COPY_MIN_ROWS) in COPY then the state
-    statement, on PostgreSQL."""
+    statement, on PostgreSQL; with the compiled engine and COPY encoding, and without."""
+    monkeypatch.setattr(ledger_rows, "NATIVE", native and ledger_rows.NATIVE)
     assert 4 < postgres_schema.COPY_MIN_ROWS <= 12
     accounts = [Account(f"w-{i}", AccountKind.WALLET, "USD", "t1",
                         debits_must_not_exceed_credits=True) for i in ODD_IDS]
@@ -389,6 +394,30 @@ def test_a_failed_state_and_commit_leave_nothing(store_target: Target, store: Le
     assert store.verify().entries == 0
     assert store.submit(batch) == ["ok"] * len(batch)
     assert store.balance("revenue").credits_posted == 5 * len(batch)
+    assert store.verify().ok
+
+
+def test_a_copy_cut_off_by_an_error_leaves_nothing(store_target: Target, store: LedgerStore,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception while a batch's rows stream into COPY ends the COPY as failed and rolls
+    the transaction back; the store's session stays usable."""
+    if store_target.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no COPY")
+
+    class Boom(Exception):
+        pass
+
+    def fail(*args: object) -> bytes:
+        raise Boom
+
+    batch = [Transfer(f"cut-{i}", "funding", "revenue", 3) for i in range(20)]
+    monkeypatch.setattr(postgres_ledger, "copy_binary", fail)
+    with pytest.raises(Boom):
+        store.submit(batch)
+    monkeypatch.undo()
+    assert store.transfers([t.id for t in batch]) == {}
+    assert store.submit(batch) == ["ok"] * 20
+    assert store.balance("revenue").credits_posted == 60
     assert store.verify().ok
 
 

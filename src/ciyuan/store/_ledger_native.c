@@ -18,6 +18,11 @@
  *   take them back), in order, each row once: whenever `every` such rows have gathered, and
  *   with the rest at the end. A store writes them to the database while later rows are
  *   still being computed; an exception from sink stops the batch and propagates.
+ *   copy_binary(rows, layout) -> bytes
+ *       the tuples of PostgreSQL's binary COPY format (no header, no trailer) for `rows`,
+ *       each a tuple with one value per byte of `layout`: b'q' int8, b'i' int4, b't' text
+ *       (UTF-8); None is NULL. What psycopg's Copy.write_row does per row, at a tenth of
+ *       its CPU.
  *   sums: account id -> (debits_pending, debits_posted, credits_pending, credits_posted) of
  *   every account an applied transfer touched; pendings: pending id -> (status, expires_at_ns
  *   of a pending created here, else None), the first expiry seen winning (final_pendings).
@@ -688,11 +693,105 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* -- binary COPY ----------------------------------------------------------------------------- */
+
+typedef struct { char *p; Py_ssize_t n, cap; } Bytes;
+
+static int bytes_reserve(Bytes *b, Py_ssize_t more) {
+    if (b->n + more <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + more) {
+        if (cap > PY_SSIZE_T_MAX / 2) { PyErr_NoMemory(); return -1; }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, (size_t)cap);
+    if (p == NULL) { PyErr_NoMemory(); return -1; }
+    b->p = p; b->cap = cap;
+    return 0;
+}
+
+static void put_be(Bytes *b, uint64_t v, int width) {
+    for (int k = width - 1; k >= 0; k--) b->p[b->n++] = (char)((v >> (8 * k)) & 0xff);
+}
+
+static PyObject *copy_binary(PyObject *self, PyObject *args) {
+    PyObject *rows;
+    const char *layout;
+    Py_ssize_t ncols;
+    if (!PyArg_ParseTuple(args, "O!y#", &PyList_Type, &rows, &layout, &ncols)) return NULL;
+    if (ncols <= 0 || ncols > 1600) {
+        PyErr_SetString(PyExc_ValueError, "layout must name 1 to 1600 columns");
+        return NULL;
+    }
+    for (Py_ssize_t c = 0; c < ncols; c++)
+        if (layout[c] != 'q' && layout[c] != 'i' && layout[c] != 't') {
+            PyErr_Format(PyExc_ValueError, "layout byte %zd is %c, not q, i or t", c, layout[c]);
+            return NULL;
+        }
+    Bytes b = {NULL, 0, 0};
+    Py_ssize_t nrows = PyList_GET_SIZE(rows);
+    for (Py_ssize_t r = 0; r < nrows; r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != ncols) {
+            PyErr_Format(PyExc_ValueError, "row %zd is not a tuple of %zd values", r, ncols);
+            goto fail;
+        }
+        if (bytes_reserve(&b, 2)) goto fail;
+        put_be(&b, (uint64_t)ncols, 2);
+        for (Py_ssize_t c = 0; c < ncols; c++) {
+            PyObject *v = PyTuple_GET_ITEM(row, c);
+            if (v == Py_None) {
+                if (bytes_reserve(&b, 4)) goto fail;
+                put_be(&b, 0xffffffffu, 4);
+                continue;
+            }
+            if (layout[c] == 't') {
+                Py_ssize_t len;
+                const char *u = PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &len) : NULL;
+                if (u == NULL) {
+                    if (!PyErr_Occurred())
+                        PyErr_Format(PyExc_TypeError, "row %zd column %zd: text must be str", r, c);
+                    goto fail;
+                }
+                if (len > INT32_MAX) { PyErr_SetString(PyExc_OverflowError, "text too long"); goto fail; }
+                if (bytes_reserve(&b, 4 + len)) goto fail;
+                put_be(&b, (uint64_t)(uint32_t)len, 4);
+                memcpy(b.p + b.n, u, (size_t)len);
+                b.n += len;
+                continue;
+            }
+            if (!PyLong_Check(v)) {
+                PyErr_Format(PyExc_TypeError, "row %zd column %zd: an integer column needs an int", r, c);
+                goto fail;
+            }
+            int overflow;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (x == -1 && PyErr_Occurred()) goto fail;
+            int width = layout[c] == 'q' ? 8 : 4;
+            if (overflow || (width == 4 && (x < INT32_MIN || x > INT32_MAX))) {
+                PyErr_Format(PyExc_OverflowError, "row %zd column %zd: out of range for int%d", r, c, width);
+                goto fail;
+            }
+            if (bytes_reserve(&b, 4 + width)) goto fail;
+            put_be(&b, (uint64_t)width, 4);
+            put_be(&b, (uint64_t)x, width);
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize(b.p ? b.p : "", b.n);
+    PyMem_Free(b.p);
+    return out;
+fail:
+    PyMem_Free(b.p);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Set the Result and PendingStatus members."},
     {"apply_chain", (PyCFunction)(void (*)(void))apply_chain, METH_VARARGS | METH_KEYWORDS,
      "apply_chain(accounts, balances, transfers, pendings, batch, now_ns, seq, prev_hash, "
      "sink=None, every=0) -> (results, rows, sums, pendings, seq, head_hash)"},
+    {"copy_binary", copy_binary, METH_VARARGS,
+     "copy_binary(rows, layout) -> the rows in PostgreSQL's binary COPY tuple format"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ledger_native",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _string
@@ -62,6 +63,7 @@ __all__ = [
     "account_from_row",
     "batch_ids",
     "batch_write",
+    "copy_binary",
     "chain_rows",
     "effects_write",
     "final_balances",
@@ -180,6 +182,37 @@ def batch_write(state: LedgerState, transfers: Sequence[Transfer], now_ns: int, 
                               else expires)
     return BatchWrite(results, before.rows + rows, dict(sorted(balances.items())), merged,
                       seq, head)
+
+
+_COPY_INT8, _COPY_INT4, _COPY_LEN = struct.Struct("!iq"), struct.Struct("!ii"), struct.Struct("!i")
+
+
+def copy_binary(rows: list[JournalRow], layout: bytes) -> bytes:
+    """``rows`` as the tuples of PostgreSQL's binary COPY format (no header or trailer):
+    one value per byte of ``layout``, ``b"q"`` int8, ``b"i"`` int4, ``b"t"`` text (UTF-8),
+    None for NULL. Compiled when the C module is there (what psycopg's ``write_row`` does
+    per row, at a tenth of its CPU); this Python version is the reference."""
+    if NATIVE and _ledger_native is not None:
+        encoded: bytes = _ledger_native.copy_binary(rows, layout)
+        return encoded
+    out = bytearray()
+    count = struct.pack("!h", len(layout))
+    for row in rows:
+        if len(row) != len(layout):
+            raise ValueError(f"a row of {len(row)} values for {len(layout)} columns")
+        out += count
+        for kind, value in zip(layout, row, strict=True):
+            if value is None:
+                out += b"\xff\xff\xff\xff"
+            elif kind == 0x74:  # t
+                if not isinstance(value, str):
+                    raise TypeError(f"a text column needs a str, not {value!r}")
+                data = value.encode()
+                out += _COPY_LEN.pack(len(data))
+                out += data
+            else:
+                out += _COPY_INT8.pack(8, value) if kind == 0x71 else _COPY_INT4.pack(4, value)
+    return bytes(out)
 
 
 #: Accounts an :class:`AccountCache` holds at most; past it, it starts again empty.

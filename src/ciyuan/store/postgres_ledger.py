@@ -16,11 +16,11 @@ ids are idempotency keys, so the client retries a cut-off batch as it is."""
 from __future__ import annotations
 
 import json
+import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import partial
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -50,6 +50,7 @@ from ciyuan.store.ledger_rows import (
     account_from_row,
     batch_ids,
     batch_write,
+    copy_binary,
     effects_write,
     refused_ids,
     transfer_from_row,
@@ -62,8 +63,8 @@ from ciyuan.store.postgres_schema import (
     COMMIT_STATE,
     COPY_MIN_ROWS,
     JOURNAL_COPY,
+    JOURNAL_LAYOUT,
     JOURNAL_PAGE,
-    JOURNAL_TYPES,
     LOAD_ACCOUNTS,
     LOAD_TRANSFERS,
     PG_LEDGER_MIGRATIONS,
@@ -122,13 +123,6 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
-def _copy_rows(copy: psycopg.Copy, rows: list[JournalRow]) -> None:
-    """Journal rows into a COPY of ``JOURNAL_COPY`` (psycopg sends every 32 KiB)."""
-    write = copy.write_row
-    for row in rows:
-        write(row)
-
-
 def _state_params(batch: BatchWrite) -> tuple[Any, ...]:
     """The state of a write (``PREPARE_STATE``, ``PREPARE_EFFECTS``): touched balances and
     pending statuses as JSON, the new head."""
@@ -152,17 +146,105 @@ def _exec(conn: Conn, query: bytes) -> psycopg.pq.abc.PGresult:
     (``OperationalError`` when the connection is lost). Unlike psycopg's own rollbacks, a
     ROLLBACK sent this way leaves the session's prepared statements in place."""
     result = conn.pgconn.exec_(query)
-    if result.status != _FAILED:
-        return result
-    message = (result.error_message or b"").decode(errors="replace").strip()
-    sqlstate = result.error_field(psycopg.pq.DiagnosticField.SQLSTATE)
-    if sqlstate is None or conn.pgconn.status == psycopg.pq.ConnStatus.BAD:
-        raise psycopg.OperationalError(message or "the connection to the server was lost")
+    if result.status == _FAILED:
+        raise _error(conn, result)
+    return result
+
+
+def _error(conn: Conn, result: psycopg.pq.abc.PGresult | None) -> psycopg.Error:
+    """psycopg's exception for a failed result (or for the connection's last error)."""
+    pgconn = conn.pgconn
+    detail = result.error_message if result is not None else pgconn.error_message
+    message = (detail or b"").decode(errors="replace").strip()
+    sqlstate = None if result is None else result.error_field(
+        psycopg.pq.DiagnosticField.SQLSTATE)
+    if sqlstate is None or pgconn.status == psycopg.pq.ConnStatus.BAD:
+        return psycopg.OperationalError(message or "the connection to the server was lost")
     try:
         error = psycopg.errors.lookup(sqlstate.decode())
     except KeyError:
         error = psycopg.DatabaseError
-    raise error(message, info=result)  # info: the error's ``diag`` (constraint name, …)
+    return error(message, info=result)  # info: the error's ``diag`` (constraint name, …)
+
+
+_COPY_IN = psycopg.pq.ExecStatus.COPY_IN
+#: The binary COPY stream's header (signature, no flags, no extension) and trailer.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+
+
+class _JournalCopy:
+    """A binary COPY into the journal, driven through libpq (``psycopg.pq``) with rows
+    encoded by ``copy_binary``: a third of the client CPU of psycopg's ``Copy`` at 100 rows.
+    Each ``write`` is sent at once (waiting, GIL released, while the server is behind), so
+    the server inserts while the engine computes the next rows. Leaving the block by an
+    exception ends the COPY as failed (the server then rolls the statement back)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn, self.pgconn = conn, conn.pgconn
+        result = _exec(conn, JOURNAL_COPY.encode())
+        if result.status != _COPY_IN:
+            raise psycopg.InternalError(f"COPY did not start: {result.status!r}")
+        self._send(_COPY_HEADER)
+
+    def __enter__(self) -> _JournalCopy:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self._send(_COPY_TRAILER)
+            self._end(None)
+        elif self.pgconn.status != psycopg.pq.ConnStatus.BAD:
+            # the COPY fails as asked; the exception in flight is what matters
+            with suppress(psycopg.Error):
+                self._end(b"the client stopped the COPY")
+
+    def write(self, rows: list[JournalRow]) -> None:
+        self._send(copy_binary(rows, JOURNAL_LAYOUT))
+
+    def _send(self, data: bytes) -> None:
+        pgconn = self.pgconn
+        while (queued := pgconn.put_copy_data(data)) == 0:
+            self._wait(writing=True)
+        if queued < 0:
+            raise _error(self.conn, None)
+        self._flush()
+
+    def _end(self, failure: bytes | None) -> None:
+        """End the COPY (as failed with ``failure``), then take its result: raise it as
+        psycopg's exception if the server refused the rows."""
+        pgconn = self.pgconn
+        while (ended := pgconn.put_copy_end(failure)) == 0:
+            self._wait(writing=True)
+        if ended < 0:
+            raise _error(self.conn, None)
+        self._flush()
+        while True:
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            self._wait(writing=False)
+        failed = None
+        while (result := pgconn.get_result()) is not None:
+            if result.status == _FAILED and failed is None:
+                failed = result
+        if failed is not None:
+            raise _error(self.conn, failed)
+
+    def _flush(self) -> None:
+        pgconn = self.pgconn
+        while (left := pgconn.flush()) == 1:
+            self._wait(writing=True)
+        if left < 0:
+            raise _error(self.conn, None)
+
+    def _wait(self, *, writing: bool) -> None:
+        """Until the socket can take more (or has input: read it, so that the server is
+        never blocked writing to us) or, not ``writing``, until input arrives."""
+        fd = self.pgconn.socket
+        readable, _, _ = select.select([fd], [fd] if writing else [], [])
+        if readable:
+            self.pgconn.consume_input()
 
 
 class PostgresLedgerStore:
@@ -332,10 +414,8 @@ class PostgresLedgerStore:
             self._commit(conn, COMMIT_EFFECTS, _json([dict(zip(_JOURNAL_KEYS, row, strict=True))
                                                       for row in batch.rows]), batch)
         else:
-            with conn.cursor().copy(JOURNAL_COPY) as copy:
-                copy.set_types(JOURNAL_TYPES)
-                for row in batch.rows:
-                    copy.write_row(row)
+            with _JournalCopy(conn) as copy:
+                copy.write(batch.rows)
             self._commit(conn, COMMIT_STATE, None, batch)
         self._head = (batch.seq, batch.head_hash)
 
@@ -395,10 +475,9 @@ class PostgresLedgerStore:
                     batch = batch_write(state, transfers, now_ns, *self._head,
                                         expire=pending_ids)
                 else:
-                    with conn.cursor().copy(JOURNAL_COPY) as copy:
-                        copy.set_types(JOURNAL_TYPES)
+                    with _JournalCopy(conn) as copy:
                         batch = batch_write(state, transfers, now_ns, *self._head,
-                                            expire=pending_ids, sink=partial(_copy_rows, copy))
+                                            expire=pending_ids, sink=copy.write)
                 refused = refused_ids(transfers, batch.results)
                 if not look_up_ids and refused and conn.execute(
                         LOAD_TRANSFERS, (refused,)).fetchone() is not None:

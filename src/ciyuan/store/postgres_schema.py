@@ -30,6 +30,7 @@ __all__ = [
     "COMMIT_STATE",
     "COPY_MIN_ROWS",
     "JOURNAL_COPY",
+    "JOURNAL_LAYOUT",
     "JOURNAL_PAGE",
     "JOURNAL_TYPES",
     "LOAD_ACCOUNTS",
@@ -143,6 +144,8 @@ JOURNAL_TYPES = ("bigint", "text", "text", "text", "text", "bigint", "text", "in
 COPY_MIN_ROWS = 8
 #: The journal rows of a batch, in ``JOURNAL_COLS`` order and ``JOURNAL_TYPES`` types.
 JOURNAL_COPY = f"COPY journal ({JOURNAL_COLS}) FROM STDIN (FORMAT BINARY)"
+#: The journal's columns for ``ledger_rows.copy_binary``: int8, int4 or text each.
+JOURNAL_LAYOUT = bytes({"bigint": 0x71, "integer": 0x69, "text": 0x74}[t] for t in JOURNAL_TYPES)
 _J_COLS = ", ".join(f"j.{c}" for c in JOURNAL_COLS.split(", "))
 #: Stored transfers by id, each with its pending status (NULL unless it is a PENDING).
 #: One index probe per id whatever the statistics say: a LATERAL subquery with LIMIT and a
