@@ -176,8 +176,9 @@ _COPY_TRAILER = b"\xff\xff"
 class _JournalCopy:
     """A binary COPY into the journal, driven through libpq (``psycopg.pq``) with rows
     encoded by ``copy_binary``: a third of the client CPU of psycopg's ``Copy`` at 100 rows.
-    Each ``write`` is sent at once (waiting, GIL released, while the server is behind), so
-    the server inserts while the engine computes the next rows. Leaving the block by an
+    Each ``write`` goes out as far as the socket takes it at once, so the server inserts
+    while the engine computes the next rows; the end of the COPY waits (GIL released) until
+    everything is sent and the server has answered. Leaving the block by an
     exception ends the COPY as failed (the server then rolls the statement back)."""
 
     def __init__(self, conn: Conn) -> None:
@@ -203,12 +204,14 @@ class _JournalCopy:
         self._send(copy_binary(rows, JOURNAL_LAYOUT))
 
     def _send(self, data: bytes) -> None:
+        """Queue ``data`` and send what the socket takes now, without waiting for the rest
+        (libpq keeps it, and ``_end`` sends it all): the engine goes on computing while the
+        server reads."""
         pgconn = self.pgconn
         while (queued := pgconn.put_copy_data(data)) == 0:
             self._wait(writing=True)
-        if queued < 0:
+        if queued < 0 or pgconn.flush() < 0:
             raise _error(self.conn, None)
-        self._flush()
 
     def _end(self, failure: bytes | None) -> None:
         """End the COPY (as failed with ``failure``), then take its result: raise it as
