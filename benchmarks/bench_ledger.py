@@ -65,8 +65,9 @@ from ciyuan.store.postgres_schema import COPY_MIN_ROWS, JOURNAL_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-#: batch size → transfers per measurement (enough calls for a stable rate, a few s each)
-SIZES = {1: 400, 100: 4_000, 8_190: 3 * 8_190}
+#: batch size → transfers per round and side (enough calls for a stable rate: at 8,190, six
+#: batches, as three gave single rounds from 32% to 95% on this noisy machine)
+SIZES = {1: 400, 100: 4_000, 8_190: 6 * 8_190}
 PAIRS = 400
 WALLETS = [f"wallet:{k}" for k in range(10)]
 ACCOUNTS = [Account("funding", AccountKind.FUNDING, "USD", "platform"),
