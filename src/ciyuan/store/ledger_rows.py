@@ -266,9 +266,6 @@ class AccountCache:
         self.balances.update(batch.balances)
         self.head = (batch.seq, batch.head_hash)
 
-    def forget(self) -> None:
-        self.head = None
-
 
 def account_from_row(row: Sequence[Any]) -> Account:
     """An :class:`Account` from a row that starts with ``ACCOUNT_COLS``."""

@@ -265,7 +265,8 @@ class PostgresLedgerStore:
         self._head = (0, "")  # the chain head, read under the head lock in each write
         self._cache = AccountCache()  # accounts as this writer last saw them, at a head
         #: Whether this session holds the ``PREPARED`` statements; None: unknown (psycopg
-        #: deallocates every prepared statement after a rollback when it has prepared any).
+        #: deallocates every prepared statement after a rollback of its own, as in
+        #: ``verify``, when it has prepared any; ``_write`` rolls back through libpq).
         self._prepared: bool | None = None
         args = _connect_args(url, connect_timeout_s)
         try:
@@ -316,11 +317,9 @@ class PostgresLedgerStore:
             try:
                 yield conn
             except psycopg.Rollback:
-                self._prepared = None
-                _exec(conn, b"ROLLBACK")
+                _exec(conn, b"ROLLBACK")  # by libpq: the prepared statements stay
                 return
             except BaseException:
-                self._prepared = None
                 if not conn.broken:
                     _exec(conn, b"ROLLBACK")
                 raise
@@ -427,8 +426,8 @@ class PostgresLedgerStore:
         rows as JSON, or ``COMMIT_STATE`` after a COPY), which runs a prepared statement and
         COMMIT. A failure of either raises, with the transaction left to roll back: the
         server runs no statement of a query after one that failed. The statements are
-        prepared first if this session may not hold them (one or two round trips more,
-        after a rollback only)."""
+        prepared first if this session may not hold them (one or two round trips more, at
+        the first write and after a ``verify``)."""
         if not self._prepared:
             held = {row[0] for row in conn.execute(
                 "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)",
