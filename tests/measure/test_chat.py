@@ -676,3 +676,18 @@ def test_invalid_chats_name_the_field_and_the_fix(
     assert error.message.startswith(f"{field}: ") and "; " in error.message
     if field.startswith("messages["):
         assert error.details["index"] == int(field[9:field.index("]")])
+
+
+def test_a_merge_across_kinds_never_makes_overhead_negative() -> None:
+    """Content and a tool call joined in one run can tokenize shorter than apart (BPE merges
+    across the boundary): the saving comes out of content, never out of the total."""
+    from ciyuan.measure.chat.prompt import Piece, tally_prompt
+
+    joined = {"ab": 1, "a": 1, "b": 1}
+    pieces = [Piece("a", False, "content", 0), Piece("b", False, "tool", 0)]
+    tally = tally_prompt(pieces, joined.__getitem__, 1, True)
+    assert tally.native_tokens == 1
+    assert (tally.content_tokens, tally.tool_tokens) == (0, 1)
+    apart = {"ab": 2, "a": 1, "b": 1}
+    tally = tally_prompt(pieces, apart.__getitem__, 1, True)
+    assert (tally.native_tokens, tally.content_tokens, tally.tool_tokens) == (2, 1, 1)

@@ -125,6 +125,13 @@ def _standalone(pieces: Sequence[Piece], kind: Kind, count: Counter) -> int:
 
 
 def tally_prompt(pieces: Sequence[Piece], count: Counter, messages: int, faithful: bool) -> Tally:
+    """Count the prompt exactly, and break it down by kind.
+
+    Content and tool tokens are each kind's runs counted on their own. A BPE merge across a
+    boundary between kinds can make the whole prompt a token or two shorter than its parts
+    counted apart; that saving is taken from content first, then from tools, so the
+    breakdown never exceeds the exact total and formatting overhead is never negative.
+    """
     per_message = [0] * messages
     outside = 0
     for owner, text in _runs(pieces):
@@ -133,10 +140,13 @@ def tally_prompt(pieces: Sequence[Piece], count: Counter, messages: int, faithfu
             outside += tokens
         else:
             per_message[owner] += tokens
+    native = sum(per_message) + outside
+    tools = min(_standalone(pieces, "tool", count), native)
+    content = min(_standalone(pieces, "content", count), native - tools)
     return Tally(
         per_message=tuple(per_message),
         outside_messages=outside,
-        content_tokens=_standalone(pieces, "content", count),
-        tool_tokens=_standalone(pieces, "tool", count),
+        content_tokens=content,
+        tool_tokens=tools,
         faithful=faithful,
     )
