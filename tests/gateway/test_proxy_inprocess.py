@@ -145,3 +145,30 @@ def test_anthropic_errors_use_anthropic_envelope() -> None:
 
 
 _ = httpx
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_durability_waits_come_before_the_upstream_call_and_before_the_answer(
+        env: Env, stream: bool) -> None:
+    """The gateway awaits ``durable`` once with the write-ahead record pending and nothing
+    sent upstream, and once with the call settled (and receipted, where receipts are on)."""
+    seen: list[tuple[str, ...]] = []
+    sent_upstream: list[bool] = []
+    upstream = next(iter(env.gateway.router.upstreams()))
+    real_open = upstream.open
+
+    async def counting_open(*args: object, **kwargs: object) -> object:
+        sent_upstream.append(True)
+        return await real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def durable() -> None:
+        seen.append(tuple(r.status for r in env.usage.records.values())
+                    + (f"upstream={len(sent_upstream)}",))
+
+    env.gateway.durable = durable
+    upstream.open = counting_open  # type: ignore[method-assign]
+    async with env.client.stream("POST", "/v1/chat/completions", json=_chat(stream=stream),
+                                 headers=AUTH) as response:
+        assert response.status_code == 200
+        await response.aread()
+    assert seen == [("pending", "upstream=0"), ("completed", "upstream=1")]

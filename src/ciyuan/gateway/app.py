@@ -70,6 +70,7 @@ async def _proxy(gateway: Gateway, endpoint: Endpoint, request: Request) -> Resp
     bodies = [forward_body(body, raw, r.upstream_model, call.stream, endpoint.dialect)
               for r in call.routes]
     try:
+        await gateway.durable()  # the hold and the write-ahead record first, then the call
         route, upstream = await open_routes(call.routes, endpoint.path, bodies, call.record.id)
     except CiyuanError as exc:
         gateway.abandon(call, exc.message)
@@ -110,6 +111,7 @@ async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: A
                                      upstream.headers.get("x-request-id", ""))
     if receipt:
         headers[RECEIPT_HEADER] = receipt
+    await gateway.durable()  # settled, receipted and completed on disk before the answer
     if gateway.completed is not None and isinstance(data, dict):
         gateway.completed.offer(record, call.body, data)
     gateway.metrics.latency.labels(call.endpoint.name, "false").observe(

@@ -5,7 +5,11 @@
     → measure → rate → settle (post actual, release the rest) → receipt → complete record
 
 ``prepare`` runs everything up to the upstream call; ``finish`` everything after it. Both
-are synchronous and short; the adapters (``app``, ``streaming``) do the HTTP.
+are synchronous and short; the adapters (``app``, ``streaming``) do the HTTP, and await
+``durable`` after each before acting on what it wrote: forwarding the call (the reservation
+and write-ahead record must survive a crash first) and answering the client (the
+settlement, receipt and completed record). On SQLite that is the group commit of
+``ciyuan.store.group_sync``; stores whose commits are durable by themselves need nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol
@@ -99,6 +103,8 @@ class Gateway:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     completed: CompletedCalls | None = None  # live judging (ciyuan.gateway.judging)
+    #: returns once everything written so far is on disk (see the module's docstring)
+    durable: Callable[[], Awaitable[None]] = field(default=lambda: _already_durable())
 
     # -- before the upstream call ---------------------------------------------------------
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
@@ -205,6 +211,10 @@ class Gateway:
         m.standard_tokens.labels(record.model, "input").inc(record.standard_input_tokens)
         m.standard_tokens.labels(record.model, "output").inc(record.standard_output_tokens)
         m.cost.labels(record.model, record.currency).inc(record.charge_nano / 1e9)
+
+
+async def _already_durable() -> None:
+    """Stores that commit durably need no further wait."""
 
 
 def _attribute(principal: Principal, headers: Mapping[str, str]) -> Principal:

@@ -29,6 +29,8 @@ from ciyuan.gateway.routing import Router
 from ciyuan.gateway.upstream import Upstream, UpstreamConfig
 from ciyuan.gateway.wiring import BillingBudgets, StoreIdentity, StoreReceipts
 from ciyuan.settings import Settings
+from ciyuan.store.group_sync import GroupSync
+from ciyuan.store.open import sqlite_path
 
 __all__ = ["ServeOptions", "build_gateway", "serve", "upstream_configs"]
 
@@ -129,15 +131,22 @@ def build_gateway(settings: Settings, options: ServeOptions
         raise ConfigError("no upstream serves any model: add --upstream NAME=URL or "
                           "[upstreams.NAME] to ciyuan.toml", field="upstream")
     signer = load_or_create_signer(default_key_path(settings))
-    issuer = ReceiptIssuer(signer, open_receipt_chain_store(settings.db_url))
+    # the stores a call writes commit under one group commit on SQLite (store.group_sync)
+    group = _group_sync(settings.db_url)
+    durable_at_commit = group is None
+    issuer = ReceiptIssuer(signer, open_receipt_chain_store(
+        settings.db_url, durable_at_commit=durable_at_commit))
     now = request_clock if options.simulated_time else _utc_now
     identity = open_identity_store(settings.db_url)
-    billing = Billing(open_ledger_store(settings.db_url), now=now)
-    usage = open_usage_store(settings.db_url)
+    billing = Billing(open_ledger_store(settings.db_url, durable_at_commit=durable_at_commit),
+                      now=now)
+    usage = open_usage_store(settings.db_url, durable_at_commit=durable_at_commit)
     gateway = Gateway(
         measurer=measurer, pricer=pricer_from_config(settings.config, catalog), router=router,
         identity=StoreIdentity(identity, options.currency), budgets=BillingBudgets(billing),
         usage=usage, receipts=StoreReceipts(issuer), now=now)
+    if group is not None:
+        gateway.durable = group.wait
     directory = Directory(identity)
     services = AdminServices(directory, admin_token=settings.admin_token,
                              receipt_public_key=signer.public_key)
@@ -146,6 +155,15 @@ def build_gateway(settings: Settings, options: ServeOptions
         options.release_dir, now)
     return (gateway, build_admin_app(services, prefix=""),
             [*dashboard_routes(dashboard, settings.admin_token), *_outcomes(gateway, settings)])
+
+
+def _group_sync(db_url: str) -> GroupSync | None:
+    """The group commit of a SQLite database file (None for PostgreSQL and in-memory
+    databases, whose commits need no later wait)."""
+    if not db_url.lower().startswith("sqlite:"):
+        return None
+    path = sqlite_path(db_url)
+    return None if path == ":memory:" else GroupSync(path)
 
 
 def _outcomes(gateway: Gateway, settings: Settings) -> list[BaseRoute]:

@@ -149,6 +149,7 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
             yield buffer
         finished = True
         record, receipt = _finish(gateway, call, route, tally, response, "")
+        await gateway.durable()  # settled and receipted on disk before the receipt goes out
         if receipt:
             yield f": x-ciyuan-receipt {receipt}\n\n".encode()
         if completed is not None and tally.answer is not None and tally.completed:

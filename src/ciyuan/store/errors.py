@@ -7,14 +7,15 @@
     NotFoundError
     └── StoreNotFoundError       a read-only command named a SQLite file that does not exist
     CiyuanError
-    └── StoreUnavailableError    the database server cannot be reached or dropped the connection
+    ├── StoreUnavailableError    the database server cannot be reached or dropped the connection
+    └── StoreSyncError           the write-ahead log could not be forced to disk (group commit)
 """
 
 from __future__ import annotations
 
 from ciyuan.core.errors import CiyuanError, ConfigError, NotFoundError
 
-__all__ = ["StoreNotFoundError", "StoreUnavailableError", "StoreUrlError"]
+__all__ = ["StoreNotFoundError", "StoreSyncError", "StoreUnavailableError", "StoreUrlError"]
 
 
 class StoreUrlError(ConfigError):
@@ -35,3 +36,9 @@ class StoreUnavailableError(CiyuanError):
     summary = ("The database server cannot be reached, refused the login, or dropped the "
                "connection; check the URL, that the server runs, and retry. A write that was "
                "cut off may or may not have been applied: retry it with the same transfer ids.")
+
+
+class StoreSyncError(CiyuanError):
+    code = "store-sync-failed"
+    summary = ("The database's write-ahead log could not be forced to disk, so what was just "
+               "written may not survive a power loss; check the disk and its free space.")

@@ -259,12 +259,13 @@ def open_identity_store(url: str) -> IdentityStore:
     return SqliteIdentityStore(sqlite_path(url))
 
 
-def open_receipt_chain_store(url: str) -> ReceiptChainStore:
-    """Open the receipt-chain store of a database URL."""
+def open_receipt_chain_store(url: str, *, durable_at_commit: bool = True) -> ReceiptChainStore:
+    """Open the receipt-chain store of a database URL; ``durable_at_commit`` as for
+    :func:`~ciyuan.store.open.open_ledger_store`."""
     if _is_postgres(url):
         from ciyuan.store.postgres_receipts import PostgresReceiptChainStore
 
         return PostgresReceiptChainStore(url)
     from ciyuan.store.sqlite_receipts import SqliteReceiptChainStore
 
-    return SqliteReceiptChainStore(sqlite_path(url))
+    return SqliteReceiptChainStore(sqlite_path(url), durable_at_commit=durable_at_commit)

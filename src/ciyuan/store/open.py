@@ -38,11 +38,13 @@ def sqlite_path(db_url: str) -> str:
 
 
 def open_ledger_store(db_url: str, *, clock: Callable[[], int] = time.time_ns,
-                      create: bool = True) -> LedgerStore:
+                      create: bool = True, durable_at_commit: bool = True) -> LedgerStore:
     """The ledger store at ``db_url``, migrated to this ciyuan's schema. Close it when done.
 
     With ``create=False`` (read-only commands) a SQLite file that does not exist is a
-    :class:`~ciyuan.store.errors.StoreNotFoundError` instead of a new, empty ledger.
+    :class:`~ciyuan.store.errors.StoreNotFoundError` instead of a new, empty ledger. With
+    ``durable_at_commit=False`` a SQLite commit is not forced to disk: the caller does that
+    with :class:`~ciyuan.store.group_sync.GroupSync` (PostgreSQL commits are always durable).
     """
     scheme = db_url.partition("://")[0].lower() if "://" in db_url else ""
     # Imported on use: a SQLite user never loads psycopg (and the CLI starts faster).
@@ -56,7 +58,7 @@ def open_ledger_store(db_url: str, *, clock: Callable[[], int] = time.time_ns,
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise StoreUrlError(f"the directory of the SQLite database {path!r} does not "
                                 "exist; create it or choose another path", db_url=db_url)
-        return SqliteLedgerStore(path, clock=clock)
+        return SqliteLedgerStore(path, clock=clock, durable_at_commit=durable_at_commit)
     if scheme in ("postgresql", "postgres"):
         from ciyuan.store.postgres_ledger import PostgresLedgerStore
 

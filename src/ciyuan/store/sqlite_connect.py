@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ciyuan.store.migrations import Migration, Refusal, apply_migrations
 
-__all__ = ["id_chunks", "immediate", "open_migrated"]
+__all__ = ["id_chunks", "immediate", "open_migrated", "synchronous"]
 
 #: How long a write waits for another process's write lock before failing: 10 s rides out
 #: a long batch elsewhere without hanging a caller for ever.
@@ -26,14 +26,21 @@ _BUSY_TIMEOUT_MS = 10_000
 _IN_CHUNK = 500
 
 
+def synchronous(durable_at_commit: bool) -> str:
+    """The ``PRAGMA synchronous`` statement of a writer connection: ``FULL`` (each commit
+    forced to disk), or ``NORMAL`` for a store whose caller forces commits to disk itself
+    with :class:`~ciyuan.store.group_sync.GroupSync` before it acts on them."""
+    return f"PRAGMA synchronous={'FULL' if durable_at_commit else 'NORMAL'}"
+
+
 def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: str,
-                  refuse: Refusal) -> sqlite3.Connection:
+                  refuse: Refusal, durable_at_commit: bool = True) -> sqlite3.Connection:
     """A writer connection to ``path`` (autocommit, usable from any thread) with
     ``migrations`` applied and recorded in ``table``; closed again if any step fails."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(synchronous(durable_at_commit))
         conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         with _transaction(conn):
             apply_migrations(conn, migrations, table=table, refuse=refuse)

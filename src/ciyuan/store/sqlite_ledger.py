@@ -43,6 +43,7 @@ from ciyuan.store.ledger_rows import (
 from ciyuan.store.ledger_verify import verify_ledger
 from ciyuan.store.migrations import apply_migrations
 from ciyuan.store.protocol import MAX_BATCH
+from ciyuan.store.sqlite_connect import synchronous
 from ciyuan.store.sqlite_schema import LEDGER_MIGRATIONS
 
 __all__ = ["SqliteLedgerStore"]
@@ -83,14 +84,16 @@ def _account(row: sqlite3.Row) -> Account:
 class SqliteLedgerStore:
     """The :class:`~ciyuan.store.LedgerStore` on one SQLite file."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], int] = time.time_ns,
+                 durable_at_commit: bool = True) -> None:
         self._clock = clock
         self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
         self._cache = AccountCache()  # accounts as this writer last saw them, at a head
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")  # a committed transfer survives power loss
+        # FULL: a committed transfer survives power loss; NORMAL: once GroupSync says so
+        self._conn.execute(synchronous(durable_at_commit))
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
         with self._write() as conn:

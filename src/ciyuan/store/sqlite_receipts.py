@@ -25,9 +25,9 @@ T = TypeVar("T")
 class SqliteReceiptChainStore:
     """The :class:`~ciyuan.receipt.chain.ReceiptChainStore` on one SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, durable_at_commit: bool = True) -> None:
         self._lock = threading.Lock()
-        self._conn = connect(path)
+        self._conn = connect(path, durable_at_commit)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -49,12 +49,14 @@ def _record(row: sqlite3.Row) -> UsageRecord:
 class SqliteUsageStore:
     """The :class:`~ciyuan.store.usage.UsageStore` on one SQLite file."""
 
-    def __init__(self, path: str | Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+    def __init__(self, path: str | Path, *, page_size: int = DEFAULT_PAGE_SIZE,
+                 durable_at_commit: bool = True) -> None:
         assert page_size > 0
         self._page_size = page_size
         self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
         self._conn = open_migrated(path, USAGE_MIGRATIONS, table="_usage_migrations",
-                                   refuse=refusal(UsageSchemaError, "usage"))
+                                   refuse=refusal(UsageSchemaError, "usage"),
+                                   durable_at_commit=durable_at_commit)
         self._conn.row_factory = sqlite3.Row
 
     def _one(self, conn: sqlite3.Connection, record_id: str) -> UsageRecord | None:

@@ -65,8 +65,9 @@ class TaskRecords(Protocol):
         ...
 
 
-def open_usage_store(db_url: str) -> UsageStore:
-    """The usage-record store at ``db_url`` (SQLite or PostgreSQL)."""
+def open_usage_store(db_url: str, *, durable_at_commit: bool = True) -> UsageStore:
+    """The usage-record store at ``db_url`` (SQLite or PostgreSQL); ``durable_at_commit``
+    as for :func:`~ciyuan.store.open.open_ledger_store`."""
     if db_url.startswith(("postgresql://", "postgres://")):
         from ciyuan.store.postgres_usage import PostgresUsageStore
 
@@ -74,4 +75,4 @@ def open_usage_store(db_url: str) -> UsageStore:
     from ciyuan.store.open import sqlite_path
     from ciyuan.store.sqlite_usage import SqliteUsageStore
 
-    return SqliteUsageStore(sqlite_path(db_url))
+    return SqliteUsageStore(sqlite_path(db_url), durable_at_commit=durable_at_commit)

@@ -1,0 +1,88 @@
+"""Group commit for SQLite: one ``fsync`` of the WAL makes every commit before it durable.
+
+With ``synchronous=FULL`` each SQLite commit in WAL mode ends with an ``fsync`` of the WAL
+file, on the committing thread. On the gateway that thread is the event loop: five commits a
+call meant five waits for the disk with nothing else served meanwhile (about 0.4 ms each and
+0.17 ms of CPU on the machines here). The gateway's stores instead commit with
+``synchronous=NORMAL`` — the commit's frames are written to the WAL, which survives the
+process being killed, but not yet forced to disk — and each call then awaits
+:meth:`GroupSync.wait` before it acts on what it wrote (forwards upstream, answers the
+client). ``wait`` forces the WAL to disk with one ``fsync`` in a thread of its own, shared by
+every call waiting at that moment, while the loop goes on serving. So an acknowledged write
+still survives power loss, as with ``FULL``; SQLite's own consistency never depended on it
+(WAL with ``NORMAL`` is always consistent, SQLite's documentation says, only not durable).
+
+A commit is covered by an ``fsync`` that *starts* after it: a call arriving while one runs
+waits for the next, which starts as soon as the running one ends and covers everyone who
+arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ciyuan.store.errors import StoreSyncError
+
+__all__ = ["GroupSync"]
+
+
+class GroupSync:
+    """Shares one ``fsync`` of ``<database>-wal`` among every call waiting for one."""
+
+    def __init__(self, database: str | Path) -> None:
+        self._wal = Path(f"{database}-wal")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-fsync")
+        self._next: asyncio.Future[None] | None = None  # waiters of the fsync not yet begun
+        self._running = False
+        #: fsyncs run and waits served, for /metrics and tests
+        self.syncs = 0
+        self.waits = 0
+
+    async def wait(self) -> None:
+        """Return once everything committed before this call is on disk."""
+        loop = asyncio.get_running_loop()
+        if self._next is None:
+            self._next = loop.create_future()
+        future = self._next
+        self.waits += 1
+        if not self._running:
+            self._start(loop)
+        await asyncio.shield(future)  # one waiter cancelled must not cancel the others
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        future, self._next = self._next, None
+        assert future is not None
+        self._running = True
+        job = loop.run_in_executor(self._executor, self._fsync)
+
+        def done(job: asyncio.Future[None]) -> None:
+            self._running = False
+            self.syncs += 1
+            error = job.exception()
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(StoreSyncError(
+                    f"fsync of {self._wal} failed: {error}", path=str(self._wal)))
+                future.exception()  # retrieved here: waiters that went away need not see it
+            if self._next is not None:
+                self._start(loop)
+
+        job.add_done_callback(done)
+
+    def _fsync(self) -> None:
+        # opened each time: SQLite may remove the WAL file when its last connection closes
+        try:
+            fd = os.open(self._wal, os.O_RDONLY)
+        except FileNotFoundError:
+            return  # no WAL: every commit is already in the database file
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
