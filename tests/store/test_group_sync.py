@@ -131,9 +131,10 @@ def test_stores_commit_without_fsync_only_when_asked(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     full, normal = 2, 1
     for durable, expected in ((True, full), (False, normal)):
-        stores = [SqliteLedgerStore(path, durable_at_commit=durable),
-                  SqliteUsageStore(path, durable_at_commit=durable),
-                  SqliteReceiptChainStore(path, durable_at_commit=durable)]
+        stores: list[SqliteLedgerStore | SqliteUsageStore | SqliteReceiptChainStore] = [
+            SqliteLedgerStore(path, durable_at_commit=durable),
+            SqliteUsageStore(path, durable_at_commit=durable),
+            SqliteReceiptChainStore(path, durable_at_commit=durable)]
         for store in stores:
             assert _synchronous(store._conn) == expected
             store.close()
