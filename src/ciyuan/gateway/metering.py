@@ -55,6 +55,10 @@ def nano(amount: Decimal) -> int:
     return to_nano_units(amount, "half-up")
 
 
+async def _already_durable() -> None:
+    """Stores that commit durably need no further wait."""
+
+
 @dataclass
 class MeteredCall:
     """State of one call between ``prepare`` and ``finish``."""
@@ -104,7 +108,7 @@ class Gateway:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     completed: CompletedCalls | None = None  # live judging (ciyuan.gateway.judging)
     #: returns once everything written so far is on disk (see the module's docstring)
-    durable: Callable[[], Awaitable[None]] = field(default=lambda: _already_durable())
+    durable: Callable[[], Awaitable[None]] = _already_durable
 
     # -- before the upstream call ---------------------------------------------------------
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
@@ -211,10 +215,6 @@ class Gateway:
         m.standard_tokens.labels(record.model, "input").inc(record.standard_input_tokens)
         m.standard_tokens.labels(record.model, "output").inc(record.standard_output_tokens)
         m.cost.labels(record.model, record.currency).inc(record.charge_nano / 1e9)
-
-
-async def _already_durable() -> None:
-    """Stores that commit durably need no further wait."""
 
 
 def _attribute(principal: Principal, headers: Mapping[str, str]) -> Principal:

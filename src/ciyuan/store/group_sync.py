@@ -37,7 +37,7 @@ class GroupSync:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-fsync")
         self._next: asyncio.Future[None] | None = None  # waiters of the fsync not yet begun
         self._running = False
-        #: fsyncs run and waits served, for /metrics and tests
+        #: fsyncs run and waits served (tests and profiling read them)
         self.syncs = 0
         self.waits = 0
 

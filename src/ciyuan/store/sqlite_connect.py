@@ -2,9 +2,10 @@
 
 The usage, outcome, judge-score and invoice stores each hold one connection on a file they
 may share (own tables, own migration history): WAL, ``synchronous=FULL`` (an acknowledged
-write survives power loss), a busy timeout for other processes, and every write one
-``BEGIN IMMEDIATE`` transaction under the store's lock (:func:`immediate`), so no other
-process writes between a store's read and its write.
+write survives power loss; ``NORMAL`` under the gateway's group commit, which forces the
+log to disk itself: :mod:`ciyuan.store.group_sync`), a busy timeout for other processes,
+and every write one ``BEGIN IMMEDIATE`` transaction under the store's lock
+(:func:`immediate`), so no other process writes between a store's read and its write.
 """
 
 from __future__ import annotations
