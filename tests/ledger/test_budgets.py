@@ -284,3 +284,53 @@ def test_a_reservation_without_budgets_or_wallet_holds_nothing(billing: Billing)
     billing.settle(r, USD)
     assert billing.status(Scope("nobody")) == []
     assert Result.OK == "ok"
+
+
+class _CountingStore:
+    """A ledger store that counts the reads ``Billing.reserve`` makes."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self._store = store
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._store, name)
+        if name in ("accounts", "transfers", "balances"):
+            def counted(*args: object, **kwargs: object) -> object:
+                self.reads += 1
+                return attribute(*args, **kwargs)
+            return counted
+        return attribute
+
+
+def test_definitions_another_process_changes_are_seen_by_the_next_call(
+        billing: Billing) -> None:
+    counting = _CountingStore(billing._store)  # type: ignore[attr-defined]
+    gateway = Billing(counting, now=lambda: AT)  # type: ignore[arg-type]
+    admin = billing  # another process: the CLI, or another gateway worker
+    admin.set_budget(ACME, "month", 10 * USD, "USD")
+    admin.open_wallet("acme", "USD", 100 * USD)
+    gateway.settle(gateway.reserve(CALL, "r1", USD, "USD"), USD)
+    counting.reads = 0
+    gateway.settle(gateway.reserve(CALL, "r2", USD, "USD"), USD)
+    assert counting.reads == 1  # the next revisions of every budget the call could have
+    admin.set_budget(ACME, "month", 4 * USD, "USD")  # a new revision: 2 spent, 2 left
+    with pytest.raises(BudgetLevelExceededError, match="2 USD left"):
+        gateway.reserve(CALL, "r3", 3 * USD, "USD")
+    admin.set_budget(BOT, "day", USD // 2, "USD")  # a new level: the agent's first budget
+    with pytest.raises(BudgetLevelExceededError, match="agent:acme:bot"):
+        gateway.reserve(CALL, "r4", USD, "USD")
+    r5 = gateway.reserve(CALL, "r5", USD // 4, "USD")
+    assert [h.label for h in r5.holds] == ["tenant-month", "agent-day", "wallet"]
+    assert [b.revision for b in gateway.budgets(CALL)] == [2, 1]
+
+
+def test_definitions_cache_stays_within_its_capacity(billing: Billing) -> None:
+    from ciyuan.billing.lookup import BudgetDefinitions
+
+    billing.set_budget(ACME, "month", 10 * USD, "USD")
+    definitions = BudgetDefinitions(billing._store, capacity=8)  # type: ignore[attr-defined]
+    for n in range(20):
+        budgets = definitions.budgets(Scope("acme", agent=f"a{n}", key=f"k{n}"))
+        assert [b.level for b in budgets] == [ACME]
+        assert len(definitions._known) <= 8

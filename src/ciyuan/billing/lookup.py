@@ -18,12 +18,16 @@ from ciyuan.billing.periods import PeriodKind
 from ciyuan.ledger import Balance, Transfer, TransferFlags
 from ciyuan.store.protocol import LedgerStore
 
-__all__ = ["PROBE_BATCH", "find_holds", "load_budget", "load_budgets", "load_packs", "probe"]
+__all__ = ["DEFINITIONS_CACHED", "PROBE_BATCH", "BudgetDefinitions", "find_holds", "load_budget",
+           "load_budgets", "load_packs", "probe"]
 
 #: Consecutive ids asked for per round trip: one round trip for up to 16 revisions of each
 #: budget (or 16 packs of a tenant); more cost one more round trip per 16.
 PROBE_BATCH = 16
 K = TypeVar("K", bound=Hashable)
+#: Budgets (level and period kind) a :class:`BudgetDefinitions` remembers; past this it
+#: starts again empty (one reload per scope), so memory stays bounded under many agents.
+DEFINITIONS_CACHED = 50_000
 
 
 def probe(store: LedgerStore, families: Mapping[K, Callable[[int], str]],
@@ -70,6 +74,46 @@ def _load(store: LedgerStore, keys: Sequence[tuple[Level, PeriodKind]]) -> list[
             budgets.append(budget_from_revision(level, kind, existing[wanted[(level, kind)]],
                                                 revisions[-1], len(revisions)))
     return budgets
+
+
+class BudgetDefinitions:
+    """The budget definitions of the scopes a process meets, checked against the ledger on
+    every read with one query instead of loaded again.
+
+    A definition changes only by a new revision transfer (``…:r<n+1>``), and a budget comes
+    into being with its first (``…:r1``). So asking the store for the next revision id of
+    every budget a scope could have (the next of each one known, ``r1`` where none is) tells
+    whether anything changed since it was loaded: nothing found, the remembered definitions
+    are current; anything found, the scope is loaded again. Changes by another process
+    (``ciyuan budgets set``, another worker) are seen by the very next call.
+    """
+
+    def __init__(self, store: LedgerStore, capacity: int = DEFINITIONS_CACHED) -> None:
+        assert capacity > 0
+        self._store = store
+        self._capacity = capacity
+        # (level, kind) -> its current definition, or None: no budget there (yet)
+        self._known: dict[tuple[Level, PeriodKind], Budget | None] = {}
+
+    def budgets(self, scope: Scope) -> list[Budget]:
+        """What :func:`load_budgets` returns, for one query when nothing changed."""
+        keys = [(level, kind) for level in scope.levels() for kind in PeriodKind]
+        known = self._known
+        if all(key in known for key in keys):
+            nexts = [revision_id(limit_id(*key), _next_revision(known[key])) for key in keys]
+            if not self._store.transfers(nexts):
+                return [b for b in (known[key] for key in keys) if b is not None]
+        budgets = _load(self._store, keys)
+        if len(known) + len(keys) > self._capacity:
+            known.clear()
+        found = {(b.level, b.period): b for b in budgets}
+        for key in keys:
+            known[key] = found.get(key)
+        return budgets
+
+
+def _next_revision(budget: Budget | None) -> int:
+    return 1 if budget is None else budget.revision + 1
 
 
 def load_packs(store: LedgerStore, tenant: str) -> list[OpenPack]:

@@ -40,7 +40,7 @@ from ciyuan.billing.errors import (
     BudgetTimeZoneChangeError,
     ReservationClosedError,
 )
-from ciyuan.billing.lookup import find_holds, load_budget, load_budgets
+from ciyuan.billing.lookup import BudgetDefinitions, find_holds, load_budget, load_budgets
 from ciyuan.billing.outcomes import first_failure, raise_for
 from ciyuan.billing.periods import PeriodKind, period_at, period_kind
 from ciyuan.billing.prepaid import Prepaid
@@ -57,6 +57,9 @@ MAX_ATTEMPTS = 5
 #: How long a reservation holds if the caller never settles it (the gateway's default).
 DEFAULT_TIMEOUT_S = 15 * 60
 _RACES = (Result.EXISTS_WITH_DIFFERENT_FIELDS, Result.EXCEEDS_CREDITS)
+#: Ids of things that, once in the ledger, stay (funded periods, wallets) remembered per
+#: process; past this the memory starts again empty (the ledger is asked once more).
+REMEMBERED_IDS = 100_000
 
 
 class ReservationRef(Protocol):
@@ -80,6 +83,14 @@ class Billing(Prepaid):
     def __init__(self, store: LedgerStore, *, now: Callable[[], dt.datetime] = _utc_now,
                  pricer: Pricer | None = None) -> None:
         super().__init__(store, now=now, pricer=pricer)
+        self._definitions = BudgetDefinitions(store)
+        # ids the ledger was seen to hold: a period's funding and a wallet never go away
+        self._present: set[str] = set()
+
+    def _remember(self, ids: Sequence[str]) -> None:
+        if len(self._present) + len(ids) > REMEMBERED_IDS:
+            self._present.clear()
+        self._present.update(ids)
 
     # -- budgets --------------------------------------------------------------------------
 
@@ -135,10 +146,14 @@ class Billing(Prepaid):
         """The budget periods a call of ``scope`` at ``at`` must fit, opened if needed."""
         at = at or self._now()
         periods = [BudgetPeriod(b, period_at(b.period, at, b.tz))
-                   for b in load_budgets(self._store, scope)]
+                   for b in self._definitions.budgets(scope)]
         funds = {plan_open(p).id: p for p in periods}
-        funded = self._store.transfers(funds)
-        missing = [p for i, p in funds.items() if i not in funded]
+        unknown = [i for i in funds if i not in self._present]
+        if not unknown:
+            return periods
+        funded = self._store.transfers(unknown)
+        self._remember(list(funded))
+        missing = [funds[i] for i in unknown if i not in funded]
         if missing:
             self._create([a for p in missing for a in p.accounts()], what="budget periods")
             opening = [plan_open(p) for p in missing]
@@ -177,8 +192,10 @@ class Billing(Prepaid):
                     f"budget {p.budget.limit_account_id} is in {p.budget.currency}, the call "
                     f"in {currency}; price calls in the budget's currency", currency=currency)
         holds = [budget_hold(reservation_id, p) for p in periods]
-        if wallet_id(scope.tenant, currency) in self._store.accounts(
-                [wallet_id(scope.tenant, currency)]):
+        wallet = wallet_id(scope.tenant, currency)
+        if wallet not in self._present and wallet in self._store.accounts([wallet]):
+            self._remember([wallet])
+        if wallet in self._present:
             holds.append(wallet_hold(reservation_id, scope.tenant, currency))
         transfers = plan_reserve(reservation_id, amount_nano, holds, timeout_s)
         self._submit(transfers, what=f"reserve {reservation_id}", currency=currency)

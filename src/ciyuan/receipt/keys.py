@@ -15,6 +15,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -42,11 +43,11 @@ class ReceiptPublicKey:
 
     key: Ed25519PublicKey
 
-    @property
+    @cached_property
     def raw(self) -> bytes:
         return self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()[:16]
 
@@ -73,7 +74,7 @@ class ReceiptSigner:
     def generate(cls) -> ReceiptSigner:
         return cls(Ed25519PrivateKey.generate())
 
-    @property
+    @cached_property  # derived once: every receipt's signature names it
     def public_key(self) -> ReceiptPublicKey:
         return ReceiptPublicKey(self.key.public_key())
 

@@ -1,9 +1,10 @@
 """PostgreSQL usage-record store (psycopg 3): the same contract as the SQLite one.
 
 One connection per store, used by one thread at a time (a lock), in autocommit mode with an
-explicit transaction per call. ``begin`` is ``INSERT … ON CONFLICT DO NOTHING`` then a read;
-``complete`` locks the row (``SELECT … FOR UPDATE``) before it decides, so concurrent
-completions from many gateway workers apply exactly once. Timestamps are ``timestamptz``,
+explicit transaction per call. ``begin`` is ``INSERT … ON CONFLICT DO NOTHING`` (and a read
+only when the id existed); ``complete`` is one ``UPDATE`` of the row while it is still
+pending, and otherwise locks the row (``SELECT … FOR UPDATE``) before it decides, so
+concurrent completions from many gateway workers apply exactly once. Timestamps are ``timestamptz``,
 money and counts ``BIGINT``.
 
 ``schema`` puts the tables in a schema of their own (created if missing; tests use one per
@@ -26,6 +27,7 @@ from ciyuan.store.usage_schema import (
     UsageRecordNotFoundError,
     UsageSchemaError,
     check_begin,
+    check_completion,
     completion_applies,
     pg_column,
     record_from_row,
@@ -39,9 +41,11 @@ _COLS = ", ".join(_PG_COLS)
 _MARKS = ", ".join(["%s"] * len(_PG_COLS))
 _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({_MARKS}) "
            "ON CONFLICT (id) DO NOTHING")
-_UPDATE = (f"UPDATE usage_records SET ({', '.join(_PG_COLS[1:])}) = "
-           f"ROW({', '.join(['%s'] * (len(_PG_COLS) - 1))}) "
-           "WHERE id = %s AND status = 'pending'")
+#: A completion of a record still pending that names its tenant and start time
+_COMPLETE = (f"UPDATE usage_records SET ({', '.join(_PG_COLS[1:])}) = "
+             f"ROW({', '.join(['%s'] * (len(_PG_COLS) - 1))}) "
+             "WHERE id = %s AND status = 'pending' AND tenant = %s AND started_at = %s")
+_TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
 _SELECT = f"SELECT {_COLS} FROM usage_records"
 #: Rows per page of ``query``: bounds memory and the length of one statement.
 DEFAULT_PAGE_SIZE = 1000
@@ -75,26 +79,28 @@ class PostgresUsageStore:
     def begin(self, record: UsageRecord) -> UsageRecord:
         check_begin(record)
         with self._lock, self._conn.transaction():
-            self._conn.execute(_INSERT, _values(record))
+            if self._conn.execute(_INSERT, _values(record)).rowcount == 1:
+                return record  # inserted: the stored record is this one
             stored = self._one(record.id)
         assert stored is not None
         return stored
 
     def complete(self, record: UsageRecord) -> UsageRecord:
+        check_completion(record)
+        values = _values(record)
         with self._lock, self._conn.transaction():
+            # the common case in one statement: still pending, same tenant and start (a
+            # concurrent completion waits for this row and then finds it no longer pending)
+            if self._conn.execute(_COMPLETE, (*values[1:], record.id, values[_TENANT],
+                                              values[_STARTED])).rowcount == 1:
+                return record
             stored = self._one(record.id, lock=True)
             if stored is None:
                 raise UsageRecordNotFoundError(
                     f"no usage record {record.id!r}; write it with begin() first",
                     id=record.id)
-            if not completion_applies(stored, record):
-                return stored
-            values = _values(record)
-            cursor = self._conn.execute(_UPDATE, (*values[1:], record.id))
-            assert cursor.rowcount == 1, record.id  # the row is locked and still pending
-            final = self._one(record.id)
-        assert final is not None
-        return final
+            completion_applies(stored, record)  # raises, or says it is final already
+            return stored
 
     def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]:
         ids = sorted(set(record_ids))

@@ -23,6 +23,7 @@ from ciyuan.store.usage_schema import (
     UsageRecordNotFoundError,
     UsageSchemaError,
     check_begin,
+    check_completion,
     completion_applies,
     from_us,
     record_from_row,
@@ -35,9 +36,12 @@ __all__ = ["SqliteUsageStore"]
 _COLS = ", ".join(RECORD_COLUMNS)
 _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
            " ON CONFLICT (id) DO NOTHING")
-_UPDATE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND status = 'pending'"
-           .format(cols=", ".join(RECORD_COLUMNS[1:]),
-                   marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
+#: A completion of a record still pending that names its tenant and start time
+_COMPLETE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND status = 'pending' "
+             "AND tenant = ? AND started_at_us = ?"
+             .format(cols=", ".join(RECORD_COLUMNS[1:]),
+                     marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
+_TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
 #: Rows per page of ``query``: bounds memory and how long one read holds the lock.
 DEFAULT_PAGE_SIZE = 1000
 
@@ -67,26 +71,27 @@ class SqliteUsageStore:
     def begin(self, record: UsageRecord) -> UsageRecord:
         check_begin(record)
         with immediate(self._lock, self._conn) as conn:
-            conn.execute(_INSERT, record_values(record, to_us))
+            if conn.execute(_INSERT, record_values(record, to_us)).rowcount == 1:
+                return record  # inserted: the stored record is this one
             stored = self._one(conn, record.id)
         assert stored is not None
         return stored
 
     def complete(self, record: UsageRecord) -> UsageRecord:
+        check_completion(record)
+        values = record_values(record, to_us)
         with immediate(self._lock, self._conn) as conn:
+            # the common case in one statement: still pending, same tenant and start
+            if conn.execute(_COMPLETE, (*values[1:], record.id, values[_TENANT],
+                                        values[_STARTED])).rowcount == 1:
+                return record
             stored = self._one(conn, record.id)
             if stored is None:
                 raise UsageRecordNotFoundError(
                     f"no usage record {record.id!r}; write it with begin() first",
                     id=record.id)
-            if not completion_applies(stored, record):
-                return stored
-            values = record_values(record, to_us)
-            updated = conn.execute(_UPDATE, (*values[1:], record.id)).rowcount
-            assert updated == 1, record.id  # we hold the write lock: it is still pending
-            final = self._one(conn, record.id)
-        assert final is not None
-        return final
+            completion_applies(stored, record)  # raises, or says it is final already
+            return stored
 
     def get(self, record_ids: Iterable[str]) -> dict[str, UsageRecord]:
         found = {}

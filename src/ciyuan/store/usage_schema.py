@@ -44,6 +44,7 @@ __all__ = [
     "UsageSchemaError",
     "UsageStatusTransitionError",
     "check_begin",
+    "check_completion",
     "completion_applies",
     "from_us",
     "pg_column",
@@ -132,17 +133,22 @@ def check_begin(record: UsageRecord) -> None:
             f"{record.status!r}; store outcomes with complete()", id=record.id)
 
 
+def check_completion(record: UsageRecord) -> None:
+    """A completion must have a usable id and a final status."""
+    _check_id(record)
+    if record.status not in FINAL_STATUSES:
+        raise UsageRecordInvalidError(
+            f"complete() needs a final status ({', '.join(FINAL_STATUSES)}), not "
+            f"{record.status!r}", id=record.id)
+
+
 def completion_applies(stored: UsageRecord, new: UsageRecord) -> bool:
     """Whether ``new`` must be written over ``stored`` (False: return ``stored`` as is).
 
     Raises on a completion that is not final, changes the tenant or start time, or moves a
     record that is already final to another status.
     """
-    _check_id(new)
-    if new.status not in FINAL_STATUSES:
-        raise UsageRecordInvalidError(
-            f"complete() needs a final status ({', '.join(FINAL_STATUSES)}), not "
-            f"{new.status!r}", id=new.id)
+    check_completion(new)
     if (stored.tenant, stored.started_at) != (new.tenant, new.started_at):
         raise UsageRecordConflictError(
             f"usage record {new.id!r} belongs to tenant {stored.tenant!r}, started "
