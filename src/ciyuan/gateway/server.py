@@ -31,6 +31,7 @@ from ciyuan.gateway.wiring import BillingBudgets, StoreIdentity, StoreReceipts
 from ciyuan.settings import Settings
 from ciyuan.store.group_sync import GroupSync
 from ciyuan.store.open import sqlite_path
+from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = ["ServeOptions", "build_gateway", "serve", "upstream_configs"]
 
@@ -131,16 +132,18 @@ def build_gateway(settings: Settings, options: ServeOptions
         raise ConfigError("no upstream serves any model: add --upstream NAME=URL or "
                           "[upstreams.NAME] to ciyuan.toml", field="upstream")
     signer = load_or_create_signer(default_key_path(settings))
-    # the stores a call writes commit under one group commit on SQLite (store.group_sync)
-    group = _group_sync(settings.db_url)
+    # on a SQLite file the stores a call writes share one writer connection, a transaction
+    # per loop turn and one group commit (store.sqlite_writer, store.group_sync)
+    writer, group = _group_sync(settings.db_url)
     durable_at_commit = group is None
     issuer = ReceiptIssuer(signer, open_receipt_chain_store(
-        settings.db_url, durable_at_commit=durable_at_commit))
+        settings.db_url, durable_at_commit=durable_at_commit, writer=writer))
     now = request_clock if options.simulated_time else _utc_now
     identity = open_identity_store(settings.db_url)
-    billing = Billing(open_ledger_store(settings.db_url, durable_at_commit=durable_at_commit),
-                      now=now)
-    usage = open_usage_store(settings.db_url, durable_at_commit=durable_at_commit)
+    billing = Billing(open_ledger_store(settings.db_url, durable_at_commit=durable_at_commit,
+                                        writer=writer), now=now)
+    usage = open_usage_store(settings.db_url, durable_at_commit=durable_at_commit,
+                             writer=writer)
     gateway = Gateway(
         measurer=measurer, pricer=pricer_from_config(settings.config, catalog), router=router,
         identity=StoreIdentity(identity, options.currency), budgets=BillingBudgets(billing),
@@ -157,13 +160,16 @@ def build_gateway(settings: Settings, options: ServeOptions
             [*dashboard_routes(dashboard, settings.admin_token), *_outcomes(gateway, settings)])
 
 
-def _group_sync(db_url: str) -> GroupSync | None:
-    """The group commit of a SQLite database file (None for PostgreSQL and in-memory
-    databases, whose commits need no later wait)."""
+def _group_sync(db_url: str) -> tuple[SqliteWriter | None, GroupSync | None]:
+    """The shared writer and group commit of a SQLite database file (None for PostgreSQL
+    and in-memory databases, whose commits need no later wait)."""
     if not db_url.lower().startswith("sqlite:"):
-        return None
+        return None, None
     path = sqlite_path(db_url)
-    return None if path == ":memory:" else GroupSync(path)
+    if path == ":memory:":
+        return None, None
+    writer = SqliteWriter(path, durable_at_commit=False)
+    return writer, GroupSync(path, writer)
 
 
 def _outcomes(gateway: Gateway, settings: Settings) -> list[BaseRoute]:

@@ -14,7 +14,13 @@ still survives power loss, as with ``FULL``; SQLite's own consistency never depe
 
 A commit is covered by an ``fsync`` that *starts* after it: a call arriving while one runs
 waits for the next, which starts as soon as the running one ends and covers everyone who
-arrived meanwhile.
+arrived meanwhile. An ``fsync`` starts at the end of the loop's turn (``call_soon``), so every
+call that ran in that turn shares it.
+
+With a :class:`~ciyuan.store.sqlite_writer.SqliteWriter`, the stores' writes of one turn are
+one transaction (``wait`` switches the writer to per-turn mode on its first call), and each
+``fsync`` is preceded by the commit of the open turn: a waiter's writes are committed, then
+forced to disk, before it goes on.
 """
 
 from __future__ import annotations
@@ -23,8 +29,12 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ciyuan.store.errors import StoreSyncError
+
+if TYPE_CHECKING:
+    from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = ["GroupSync"]
 
@@ -32,11 +42,13 @@ __all__ = ["GroupSync"]
 class GroupSync:
     """Shares one ``fsync`` of ``<database>-wal`` among every call waiting for one."""
 
-    def __init__(self, database: str | Path) -> None:
+    def __init__(self, database: str | Path, writer: SqliteWriter | None = None) -> None:
         self._wal = Path(f"{database}-wal")
+        self._writer = writer
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-fsync")
         self._next: asyncio.Future[None] | None = None  # waiters of the fsync not yet begun
         self._running = False
+        self._kicked = False  # a start is scheduled at the end of this turn
         #: fsyncs run and waits served (tests and profiling read them)
         self.syncs = 0
         self.waits = 0
@@ -44,17 +56,32 @@ class GroupSync:
     async def wait(self) -> None:
         """Return once everything committed before this call is on disk."""
         loop = asyncio.get_running_loop()
+        if self._writer is not None:
+            self._writer.per_turn(loop)
         if self._next is None:
             self._next = loop.create_future()
         future = self._next
         self.waits += 1
-        if not self._running:
-            self._start(loop)
+        if not self._running and not self._kicked:
+            self._kicked = True
+            loop.call_soon(self._kick, loop)  # once this turn's calls have all written
         await asyncio.shield(future)  # one waiter cancelled must not cancel the others
+
+    def _kick(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._kicked = False
+        if not self._running and self._next is not None:
+            self._start(loop)
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         future, self._next = self._next, None
         assert future is not None
+        if self._writer is not None:
+            try:
+                self._writer.commit()  # the turn's writes, before the fsync that covers them
+            except StoreSyncError as error:
+                future.set_exception(error)
+                future.exception()  # retrieved here: waiters that went away need not see it
+                return
         self._running = True
         job = loop.run_in_executor(self._executor, self._fsync)
 

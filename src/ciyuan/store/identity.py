@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ciyuan.identity import (
     Agent,
@@ -29,6 +29,9 @@ from ciyuan.identity import (
 from ciyuan.receipt.chain import ReceiptChainStore
 from ciyuan.store.migrations import Migration
 from ciyuan.store.open import sqlite_path
+
+if TYPE_CHECKING:
+    from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = [
     "IDENTITY_MIGRATIONS",
@@ -259,13 +262,15 @@ def open_identity_store(url: str) -> IdentityStore:
     return SqliteIdentityStore(sqlite_path(url))
 
 
-def open_receipt_chain_store(url: str, *, durable_at_commit: bool = True) -> ReceiptChainStore:
-    """Open the receipt-chain store of a database URL; ``durable_at_commit`` as for
-    :func:`~ciyuan.store.open.open_ledger_store`."""
+def open_receipt_chain_store(url: str, *, durable_at_commit: bool = True,
+                             writer: SqliteWriter | None = None) -> ReceiptChainStore:
+    """Open the receipt-chain store of a database URL; ``durable_at_commit`` and ``writer``
+    as for :func:`~ciyuan.store.open.open_ledger_store`."""
     if _is_postgres(url):
         from ciyuan.store.postgres_receipts import PostgresReceiptChainStore
 
         return PostgresReceiptChainStore(url)
     from ciyuan.store.sqlite_receipts import SqliteReceiptChainStore
 
-    return SqliteReceiptChainStore(sqlite_path(url), durable_at_commit=durable_at_commit)
+    return SqliteReceiptChainStore(sqlite_path(url), durable_at_commit=durable_at_commit,
+                                   writer=writer)

@@ -13,10 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from ciyuan.store.errors import StoreNotFoundError, StoreUrlError
 from ciyuan.store.protocol import LedgerStore
+
+if TYPE_CHECKING:
+    from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = ["open_ledger_store", "redact", "sqlite_path"]
 
@@ -38,13 +42,16 @@ def sqlite_path(db_url: str) -> str:
 
 
 def open_ledger_store(db_url: str, *, clock: Callable[[], int] = time.time_ns,
-                      create: bool = True, durable_at_commit: bool = True) -> LedgerStore:
+                      create: bool = True, durable_at_commit: bool = True,
+                      writer: SqliteWriter | None = None) -> LedgerStore:
     """The ledger store at ``db_url``, migrated to this ciyuan's schema. Close it when done.
 
     With ``create=False`` (read-only commands) a SQLite file that does not exist is a
     :class:`~ciyuan.store.errors.StoreNotFoundError` instead of a new, empty ledger. With
     ``durable_at_commit=False`` a SQLite commit is not forced to disk: the caller does that
     with :class:`~ciyuan.store.group_sync.GroupSync` (PostgreSQL commits are always durable).
+    A SQLite ``writer`` is the connection to share with other stores on the file
+    (:mod:`ciyuan.store.sqlite_writer`; it decides ``durable_at_commit`` then).
     """
     scheme = db_url.partition("://")[0].lower() if "://" in db_url else ""
     # Imported on use: a SQLite user never loads psycopg (and the CLI starts faster).
@@ -58,7 +65,8 @@ def open_ledger_store(db_url: str, *, clock: Callable[[], int] = time.time_ns,
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise StoreUrlError(f"the directory of the SQLite database {path!r} does not "
                                 "exist; create it or choose another path", db_url=db_url)
-        return SqliteLedgerStore(path, clock=clock, durable_at_commit=durable_at_commit)
+        return SqliteLedgerStore(path, clock=clock, durable_at_commit=durable_at_commit,
+                                 writer=writer)
     if scheme in ("postgresql", "postgres"):
         from ciyuan.store.postgres_ledger import PostgresLedgerStore
 

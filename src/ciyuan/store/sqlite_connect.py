@@ -15,14 +15,16 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from ciyuan.store.migrations import Migration, Refusal, apply_migrations
 
-__all__ = ["id_chunks", "immediate", "open_migrated", "synchronous"]
+__all__ = ["BUSY_TIMEOUT_MS", "commit_open_turns", "id_chunks", "immediate", "open_migrated",
+           "synchronous", "turn_closed", "turn_opened"]
 
 #: How long a write waits for another process's write lock before failing: 10 s rides out
 #: a long batch elsewhere without hanging a caller for ever.
-_BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 10_000
 #: Ids per ``IN (...)`` query, well under SQLite's bound on host parameters (32,766).
 _IN_CHUNK = 500
 
@@ -42,7 +44,7 @@ def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: s
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(synchronous(durable_at_commit))
-        conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         with _transaction(conn):
             apply_migrations(conn, migrations, table=table, refuse=refuse)
     except BaseException:
@@ -59,8 +61,40 @@ def immediate(lock: threading.Lock, conn: sqlite3.Connection) -> Iterator[sqlite
         yield conn
 
 
+class _Turn(Protocol):
+    def commit(self) -> None: ...
+
+
+#: Turn transactions open (:mod:`ciyuan.store.sqlite_writer`), by the thread that opened
+#: them. They hold the file's write lock until the loop's next turn, so another connection
+#: writing from that thread would wait for itself: it commits them first.
+_OPEN_TURNS: dict[int, list[_Turn]] = {}
+_OPEN_TURNS_LOCK = threading.Lock()
+
+
+def turn_opened(turn: _Turn) -> None:
+    with _OPEN_TURNS_LOCK:
+        _OPEN_TURNS.setdefault(threading.get_ident(), []).append(turn)
+
+
+def turn_closed(turn: _Turn, thread: int) -> None:
+    with _OPEN_TURNS_LOCK:
+        open_there = _OPEN_TURNS.get(thread, [])
+        if turn in open_there:
+            open_there.remove(turn)
+
+
+def commit_open_turns() -> None:
+    """Commit this thread's open turn transactions (before a write that needs their lock)."""
+    with _OPEN_TURNS_LOCK:
+        turns = list(_OPEN_TURNS.get(threading.get_ident(), ()))
+    for turn in turns:
+        turn.commit()
+
+
 @contextmanager
 def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    commit_open_turns()
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

@@ -47,7 +47,7 @@ from ciyuan.store.identity import (
     unknown_tenant,
 )
 from ciyuan.store.migrations import Migration, apply_migrations, refusal
-from ciyuan.store.sqlite_connect import synchronous
+from ciyuan.store.sqlite_connect import commit_open_turns, synchronous
 
 __all__ = ["SqliteIdentityStore", "apply_identity_migrations", "connect"]
 
@@ -82,6 +82,7 @@ class SqliteIdentityStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        commit_open_turns()  # a turn of the gateway's writer holds the write lock
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,8 @@ from ciyuan.store.ledger_rows import (
 from ciyuan.store.ledger_verify import verify_ledger
 from ciyuan.store.migrations import apply_migrations
 from ciyuan.store.protocol import MAX_BATCH
-from ciyuan.store.sqlite_connect import synchronous
 from ciyuan.store.sqlite_schema import LEDGER_MIGRATIONS
+from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = ["SqliteLedgerStore"]
 
@@ -85,30 +84,20 @@ class SqliteLedgerStore:
     """The :class:`~ciyuan.store.LedgerStore` on one SQLite file."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = time.time_ns,
-                 durable_at_commit: bool = True) -> None:
+                 durable_at_commit: bool = True, writer: SqliteWriter | None = None) -> None:
         self._clock = clock
-        self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
         self._cache = AccountCache()  # accounts as this writer last saw them, at a head
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed transfer survives power loss; NORMAL: once GroupSync says so
-        self._conn.execute(synchronous(durable_at_commit))
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=10000")  # other processes: wait up to 10 s
+        # FULL: a committed transfer survives power loss; NORMAL: once GroupSync says so.
+        # A writer given is shared with the other stores of a gateway (sqlite_writer).
+        self._own_writer = writer is None
+        self._writer = writer or SqliteWriter(path, durable_at_commit=durable_at_commit)
+        self._lock = self._writer.lock  # the one writer: held for a transaction or a read
+        self._conn = self._writer.conn
         with self._write() as conn:
             apply_migrations(conn, LEDGER_MIGRATIONS)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._writer.transaction()
 
     def _select_in(self, sql: str, ids: Iterable[str], *params: Any) -> list[sqlite3.Row]:
         """``sql`` with ``{ids}`` replaced by placeholders, over ``ids`` in chunks."""
@@ -120,8 +109,8 @@ class SqliteLedgerStore:
         return rows
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._own_writer:
+            self._writer.close()
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -283,6 +272,7 @@ class SqliteLedgerStore:
     def verify(self) -> VerifyReport:
         """Recompute the chain and replay the journal against the stored balances and
         pending statuses, all read in one snapshot (a WAL read transaction)."""
+        self._writer.commit()  # a turn's writes first (one transaction per connection)
         with self._lock:
             self._conn.execute("BEGIN")
             try:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ciyuan.core.records import UsageRecord
-from ciyuan.store.migrations import refusal
-from ciyuan.store.sqlite_connect import id_chunks, immediate, open_migrated
+from ciyuan.store.migrations import apply_migrations, refusal
+from ciyuan.store.sqlite_connect import id_chunks
+from ciyuan.store.sqlite_writer import SqliteWriter
 from ciyuan.store.usage_schema import (
     RECORD_COLUMNS,
     USAGE_MIGRATIONS,
@@ -54,14 +54,17 @@ class SqliteUsageStore:
     """The :class:`~ciyuan.store.usage.UsageStore` on one SQLite file."""
 
     def __init__(self, path: str | Path, *, page_size: int = DEFAULT_PAGE_SIZE,
-                 durable_at_commit: bool = True) -> None:
+                 durable_at_commit: bool = True, writer: SqliteWriter | None = None) -> None:
         assert page_size > 0
         self._page_size = page_size
-        self._lock = threading.Lock()  # the one writer: a call holds it for its transaction
-        self._conn = open_migrated(path, USAGE_MIGRATIONS, table="_usage_migrations",
-                                   refuse=refusal(UsageSchemaError, "usage"),
-                                   durable_at_commit=durable_at_commit)
-        self._conn.row_factory = sqlite3.Row
+        # a writer given is shared with the other stores of a gateway (sqlite_writer)
+        self._own_writer = writer is None
+        self._writer = writer or SqliteWriter(path, durable_at_commit=durable_at_commit)
+        self._lock = self._writer.lock  # the one writer: held for a transaction or a read
+        self._conn = self._writer.conn
+        with self._writer.transaction() as conn:
+            apply_migrations(conn, USAGE_MIGRATIONS, table="_usage_migrations",
+                             refuse=refusal(UsageSchemaError, "usage"))
 
     def _one(self, conn: sqlite3.Connection, record_id: str) -> UsageRecord | None:
         row = conn.execute(f"SELECT {_COLS} FROM usage_records WHERE id = ?",
@@ -70,7 +73,7 @@ class SqliteUsageStore:
 
     def begin(self, record: UsageRecord) -> UsageRecord:
         check_begin(record)
-        with immediate(self._lock, self._conn) as conn:
+        with self._writer.transaction() as conn:
             if conn.execute(_INSERT, record_values(record, to_us)).rowcount == 1:
                 return record  # inserted: the stored record is this one
             stored = self._one(conn, record.id)
@@ -80,7 +83,7 @@ class SqliteUsageStore:
     def complete(self, record: UsageRecord) -> UsageRecord:
         check_completion(record)
         values = record_values(record, to_us)
-        with immediate(self._lock, self._conn) as conn:
+        with self._writer.transaction() as conn:
             # the common case in one statement: still pending, same tenant and start
             if conn.execute(_COMPLETE, (*values[1:], record.id, values[_TENANT],
                                         values[_STARTED])).rowcount == 1:
@@ -147,5 +150,5 @@ class SqliteUsageStore:
             after = (rows[-1]["started_at_us"], rows[-1]["id"])
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._own_writer:
+            self._writer.close()

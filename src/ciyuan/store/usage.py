@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ciyuan.core.records import UsageRecord
+
+if TYPE_CHECKING:
+    from ciyuan.store.sqlite_writer import SqliteWriter
 
 __all__ = ["TaskRecords", "UsageStore", "open_usage_store"]
 
@@ -65,9 +68,10 @@ class TaskRecords(Protocol):
         ...
 
 
-def open_usage_store(db_url: str, *, durable_at_commit: bool = True) -> UsageStore:
+def open_usage_store(db_url: str, *, durable_at_commit: bool = True,
+                     writer: SqliteWriter | None = None) -> UsageStore:
     """The usage-record store at ``db_url`` (SQLite or PostgreSQL); ``durable_at_commit``
-    as for :func:`~ciyuan.store.open.open_ledger_store`."""
+    and ``writer`` as for :func:`~ciyuan.store.open.open_ledger_store`."""
     if db_url.startswith(("postgresql://", "postgres://")):
         from ciyuan.store.postgres_usage import PostgresUsageStore
 
@@ -75,4 +79,5 @@ def open_usage_store(db_url: str, *, durable_at_commit: bool = True) -> UsageSto
     from ciyuan.store.open import sqlite_path
     from ciyuan.store.sqlite_usage import SqliteUsageStore
 
-    return SqliteUsageStore(sqlite_path(db_url), durable_at_commit=durable_at_commit)
+    return SqliteUsageStore(sqlite_path(db_url), durable_at_commit=durable_at_commit,
+                            writer=writer)

@@ -1,0 +1,165 @@
+"""One writer connection for the stores a gateway call writes, and one transaction a loop turn.
+
+A metered call writes three stores on the same SQLite file (the ledger, the usage records,
+the receipt chains) in five short transactions, and each ``BEGIN IMMEDIATE … COMMIT`` costs
+more than most of the statements inside it: the commit appends every page it changed to the
+WAL, pages that the next call changes again. :class:`SqliteWriter` is the connection those
+stores share, and under the gateway's group commit (:mod:`ciyuan.store.group_sync`) it runs
+**per turn** of the event loop: the first write of a turn opens one ``BEGIN IMMEDIATE``
+transaction, every write inside it is a savepoint (undone alone if it fails), and the
+transaction commits at the start of the next turn, or sooner when something must see it
+(the group commit's ``fsync``, another connection's write). Every call that ran in one turn
+shares one commit. Nothing is acted on before its commit and ``fsync``: the gateway awaits
+``GroupSync.wait``, which commits the turn first, before it forwards a call or answers one.
+
+Outside per-turn mode (the default; other threads always) each write is its own
+transaction, as in every other SQLite store here.
+
+If a turn's commit fails, every write of that turn is gone while the stores' callers were
+told each succeeded; the writer then refuses every later write with
+:class:`~ciyuan.store.errors.StoreSyncError` (fail-stop, as a database does after a failed
+``fsync``): the gateway must be restarted, and ``ciyuan reconcile`` settles what was left
+pending.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Protocol
+
+from ciyuan.store.errors import StoreSyncError
+from ciyuan.store.sqlite_connect import (
+    BUSY_TIMEOUT_MS,
+    commit_open_turns,
+    synchronous,
+    turn_closed,
+    turn_opened,
+)
+
+__all__ = ["SqliteWriter"]
+
+
+class _Loop(Protocol):
+    def call_soon(self, callback: Callable[[], object]) -> object: ...
+
+
+class SqliteWriter:
+    """The writer connection of one SQLite file, shared by the stores given it."""
+
+    def __init__(self, path: str | Path, *, durable_at_commit: bool = True) -> None:
+        self.path = str(path)
+        self.lock = threading.Lock()  # the one writer: held for each transaction and read
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(synchronous(durable_at_commit))
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+        self._loop: _Loop | None = None
+        self._loop_thread = 0
+        self._lost: str = ""  # why a turn's writes were lost (then every write refuses)
+        self._closed = False
+        #: turns committed and writes that went into them (tests and profiling read them)
+        self.turns = 0
+        self.writes = 0
+
+    def per_turn(self, loop: _Loop) -> None:
+        """From now on, writes from ``loop``'s thread (the caller's) share a transaction per
+        turn of ``loop``; idempotent."""
+        if self._loop is None:
+            self._loop, self._loop_thread = loop, threading.get_ident()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write: committed when the block ends (its own transaction), or, per turn, a
+        savepoint of the turn's transaction; undone if the block raises."""
+        if self._loop is None or threading.get_ident() != self._loop_thread:
+            if self._loop is not None:
+                self.commit()  # another thread: the loop's turn goes first
+            commit_open_turns()
+            with self.lock:
+                self._refuse_if_lost()
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            return
+        with self.lock:
+            self._refuse_if_lost()
+            conn = self.conn
+            if not conn.in_transaction:
+                self._open_turn()
+            conn.execute("SAVEPOINT turn_write")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK TO turn_write")
+                    conn.execute("RELEASE turn_write")
+                else:  # SQLite rolled the whole transaction back: the turn is lost
+                    self._lose("a write failed and SQLite rolled back the transaction")
+                raise
+            conn.execute("RELEASE turn_write")
+            self.writes += 1
+
+    def _open_turn(self) -> None:
+        commit_open_turns()  # another writer of this thread: one lock at a time
+        self.conn.execute("BEGIN IMMEDIATE")
+        assert self._loop is not None
+        turn_opened(self)
+        self._loop.call_soon(self._commit_quietly)  # the turn ends: commit
+
+    def commit(self) -> None:
+        """Commit the open turn transaction, if any; raises
+        :class:`~ciyuan.store.errors.StoreSyncError` if its writes are lost."""
+        with self.lock:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as error:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    self._lose(f"the commit failed: {error}")
+                finally:
+                    self._closed_turn()
+                self.turns += 1
+            self._refuse_if_lost()
+
+    def _commit_quietly(self) -> None:
+        with suppress(StoreSyncError):  # lost: every later write and wait says so
+            self.commit()
+
+    def _closed_turn(self) -> None:
+        turn_closed(self, self._loop_thread)
+
+    def _lose(self, why: str) -> None:
+        self._lost = self._lost or why
+        self._closed_turn()
+
+    def _refuse_if_lost(self) -> None:
+        if self._lost:
+            raise StoreSyncError(
+                f"writes to {self.path} were lost ({self._lost}); restart the gateway, then "
+                "run `ciyuan reconcile` to settle the calls left pending", path=self.path)
+
+    def close(self) -> None:
+        """Commit an open turn and close the connection (again: nothing happens)."""
+        if self._closed:
+            return
+        with suppress(StoreSyncError):
+            self.commit()
+        with self.lock:
+            self._closed = True
+            self.conn.close()

@@ -1,0 +1,187 @@
+"""SqliteWriter: the gateway's stores share one connection and, per loop turn, one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ciyuan.identity import Tenant
+from ciyuan.store.errors import StoreSyncError
+from ciyuan.store.group_sync import GroupSync
+from ciyuan.store.sqlite_identity import SqliteIdentityStore
+from ciyuan.store.sqlite_writer import SqliteWriter
+
+
+def _writer(tmp_path: Path) -> SqliteWriter:
+    writer = SqliteWriter(tmp_path / "w.db", durable_at_commit=False)
+    with writer.transaction() as conn:
+        conn.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+    return writer
+
+
+def _seen(tmp_path: Path) -> list[int]:
+    """What another connection (another process) reads: only committed rows."""
+    other = sqlite3.connect(tmp_path / "w.db")
+    try:
+        return [row[0] for row in other.execute("SELECT x FROM t ORDER BY x")]
+    finally:
+        other.close()
+
+
+def _insert(writer: SqliteWriter, x: int) -> None:
+    with writer.transaction() as conn:
+        conn.execute("INSERT INTO t VALUES (?)", (x,))
+
+
+def test_without_a_loop_each_write_commits_at_once(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    _insert(writer, 1)
+    assert _seen(tmp_path) == [1] and writer.turns == 0
+    writer.close()
+    writer.close()  # again: nothing happens
+
+
+def test_the_writes_of_one_turn_share_one_commit_at_its_end(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+
+    async def call(x: int) -> None:
+        _insert(writer, x)
+        await asyncio.sleep(0)
+
+    async def main() -> list[int]:
+        writer.per_turn(asyncio.get_running_loop())
+        tasks = [asyncio.create_task(call(x)) for x in range(10)]
+        await asyncio.sleep(0)  # every task runs its write in this turn
+        during = _seen(tmp_path)
+        await asyncio.gather(*tasks)
+        return during
+
+    assert asyncio.run(main()) == []  # nothing committed while the turn ran
+    assert _seen(tmp_path) == list(range(10))
+    assert (writer.turns, writer.writes) == (1, 10)
+    writer.close()
+
+
+def test_a_failed_write_is_undone_alone(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+
+    async def main() -> None:
+        writer.per_turn(asyncio.get_running_loop())
+        _insert(writer, 1)
+        with pytest.raises(sqlite3.IntegrityError), writer.transaction() as conn:
+            conn.execute("INSERT INTO t VALUES (2)")
+            conn.execute("INSERT INTO t VALUES (1)")  # unique: this write fails
+        _insert(writer, 3)
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert _seen(tmp_path) == [1, 3]
+    writer.close()
+
+
+def test_another_connection_writing_from_the_loop_commits_the_turn_first(
+        tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    identity = SqliteIdentityStore(tmp_path / "w.db")  # its own connection, same file
+
+    async def main() -> float:
+        writer.per_turn(asyncio.get_running_loop())
+        _insert(writer, 1)  # the turn holds the file's write lock now
+        begin = time.monotonic()
+        # would wait 10 s for the lock (and fail), else
+        identity.create_tenant(Tenant("acme", "Acme", dt.datetime.now(dt.UTC)))
+        return time.monotonic() - begin
+
+    assert asyncio.run(main()) < 2.0
+    assert _seen(tmp_path) == [1]
+    identity.close()
+    writer.close()
+
+
+def test_other_threads_write_in_transactions_of_their_own(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+
+    async def main() -> list[int]:
+        writer.per_turn(asyncio.get_running_loop())
+        _insert(writer, 1)
+        seen: list[int] = []
+        thread = threading.Thread(target=lambda: (_insert(writer, 2),
+                                                  seen.extend(_seen(tmp_path))))
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        return seen
+
+    # the thread committed the loop's open turn first, then its own write
+    assert asyncio.run(main()) == [1, 2]
+    writer.close()
+
+
+def test_group_sync_commits_the_turn_before_the_fsync_that_covers_it(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    seen_at_fsync: list[list[int]] = []
+
+    class Observed(GroupSync):
+        def _fsync(self) -> None:
+            seen_at_fsync.append(_seen(tmp_path))
+            super()._fsync()
+
+    sync = Observed(tmp_path / "w.db", writer)
+
+    async def call(x: int) -> None:
+        _insert(writer, x)
+        await sync.wait()
+        assert x in _seen(tmp_path)  # committed (and forced to disk) before going on
+
+    async def main() -> None:
+        await asyncio.gather(*(call(x) for x in range(20)))
+
+    asyncio.run(main())
+    sync.close()
+    assert seen_at_fsync[0] and set(seen_at_fsync[-1]) == set(range(20))
+    assert sync.syncs <= 2 and writer.turns <= 2
+    writer.close()
+
+
+class _FailingCommit:
+    """The writer's connection, with COMMIT failing as on a full disk."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def test_a_lost_turn_fails_its_waiters_and_every_later_write(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    real = writer.conn
+    sync = GroupSync(tmp_path / "w.db", writer)
+
+    async def main() -> None:
+        writer.per_turn(asyncio.get_running_loop())
+        writer.conn = _FailingCommit(real)  # type: ignore[assignment]
+        _insert(writer, 1)
+        with pytest.raises(StoreSyncError, match="disk is full"):
+            await sync.wait()
+        writer.conn = real
+        with pytest.raises(StoreSyncError, match="restart the gateway"):
+            _insert(writer, 2)
+        with pytest.raises(StoreSyncError):
+            await sync.wait()
+
+    asyncio.run(main())
+    sync.close()
+    assert _seen(tmp_path) == []  # the lost turn was rolled back, nothing half-written
+    writer.close()
