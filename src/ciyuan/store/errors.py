@@ -40,5 +40,6 @@ class StoreUnavailableError(CiyuanError):
 
 class StoreSyncError(CiyuanError):
     code = "store-sync-failed"
-    summary = ("The database's write-ahead log could not be forced to disk, so what was just "
-               "written may not survive a power loss; check the disk and its free space.")
+    summary = ("The database's write-ahead log could not be forced to disk, or the gateway's "
+               "shared commit failed, so what was just written may not survive or was lost; "
+               "check the disk and its free space, restart the gateway, run ciyuan reconcile.")

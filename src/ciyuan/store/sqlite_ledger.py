@@ -272,15 +272,10 @@ class SqliteLedgerStore:
     def verify(self) -> VerifyReport:
         """Recompute the chain and replay the journal against the stored balances and
         pending statuses, all read in one snapshot (a WAL read transaction)."""
-        self._writer.commit()  # a turn's writes first (one transaction per connection)
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                balances = {row["id"]: Balance(*row[1:]) for row in self._conn.execute(
-                    f"SELECT id, {_BALANCE_COLS} FROM accounts")}
-                pendings = {row["id"]: row["status"] for row in self._conn.execute(
-                    "SELECT id, status FROM pendings")}
-                rows = self._conn.execute(f"SELECT {_JOURNAL_COLS} FROM journal ORDER BY seq")
-                return verify_ledger(rows, balances, pendings)
-            finally:
-                self._conn.execute("COMMIT")
+        with self._writer.snapshot() as conn:
+            balances = {row["id"]: Balance(*row[1:]) for row in conn.execute(
+                f"SELECT id, {_BALANCE_COLS} FROM accounts")}
+            pendings = {row["id"]: row["status"] for row in conn.execute(
+                "SELECT id, status FROM pendings")}
+            rows = conn.execute(f"SELECT {_JOURNAL_COLS} FROM journal ORDER BY seq")
+            return verify_ledger(rows, balances, pendings)

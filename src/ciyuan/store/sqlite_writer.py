@@ -83,10 +83,10 @@ class SqliteWriter:
         """One write: committed when the block ends (its own transaction), or, per turn, a
         savepoint of the turn's transaction; undone if the block raises."""
         if self._loop is None or threading.get_ident() != self._loop_thread:
-            if self._loop is not None:
-                self.commit()  # another thread: the loop's turn goes first
             commit_open_turns()
             with self.lock:
+                if self.conn.in_transaction:  # another thread: the loop's turn goes first
+                    self._commit_locked()
                 self._refuse_if_lost()
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -114,6 +114,19 @@ class SqliteWriter:
             conn.execute("RELEASE turn_write")
             self.writes += 1
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction (one consistent view), after an open turn is committed."""
+        with self.lock:
+            if self.conn.in_transaction:
+                self._commit_locked()
+            self._refuse_if_lost()
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
+
     def _open_turn(self) -> None:
         commit_open_turns()  # another writer of this thread: one lock at a time
         self.conn.execute("BEGIN IMMEDIATE")
@@ -126,16 +139,19 @@ class SqliteWriter:
         :class:`~ciyuan.store.errors.StoreSyncError` if its writes are lost."""
         with self.lock:
             if self.conn.in_transaction:
-                try:
-                    self.conn.execute("COMMIT")
-                except sqlite3.Error as error:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
-                    self._lose(f"the commit failed: {error}")
-                finally:
-                    self._closed_turn()
-                self.turns += 1
+                self._commit_locked()
             self._refuse_if_lost()
+
+    def _commit_locked(self) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._lose(f"the commit failed: {error}")
+        finally:
+            self._closed_turn()
+        self.turns += 1
 
     def _commit_quietly(self) -> None:
         with suppress(StoreSyncError):  # lost: every later write and wait says so
