@@ -27,6 +27,7 @@ from ciyuan.ledger import Account, AccountKind, Balance, Transfer
 __all__ = [
     "PLATFORM",
     "budget_from_revision",
+    "fund_id",
     "funding_account",
     "limit_account",
     "limit_id",
@@ -92,10 +93,15 @@ def budget_from_revision(level: Level, period: PeriodKind, account: Account,
     return Budget(level, period, grant.amount, account.unit, tz, revision)
 
 
+def fund_id(period: BudgetPeriod) -> str:
+    """The id of the transfer that funds a period (:func:`plan_open`)."""
+    return f"{period.account_id}:fund"
+
+
 def plan_open(period: BudgetPeriod) -> Transfer:
     """Fund a period with its budget's current amount (idempotent: one id per period)."""
     b = period.budget
-    return Transfer(f"{period.account_id}:fund", funding_account(b.currency).id,
+    return Transfer(fund_id(period), funding_account(b.currency).id,
                     period.account_id, b.amount_nano, "budget-fund",
                     metadata=(("revision", str(b.revision)), ("tz", b.tz),
                               ("period", period.period.key)))

@@ -94,15 +94,27 @@ def _period(kind: PeriodKind, first: dt.date, tz: str) -> Period:
                   _local_midnight(_next_first_day(kind, first), info))
 
 
+#: The period last found per (kind, zone): nearly every call falls in it again. Periods are
+#: immutable values, so sharing them is safe; the dict is bounded by the zones in use.
+_LAST: dict[tuple[PeriodKind, str], Period] = {}
+_LAST_KEPT = 1_024
+
+
 def period_at(kind: PeriodKind | str, at: dt.datetime, tz: str) -> Period:
     """The period of ``kind`` in zone ``tz`` that contains the instant ``at`` (aware)."""
     kind = period_kind(str(kind))
     if at.tzinfo is None:
         raise BudgetInvalidError(f"the instant {at.isoformat()} has no time zone; pass an "
                                  "aware datetime (UTC)", field="at")
+    last = _LAST.get((kind, tz))
+    if last is not None and at in last:
+        return last
     local = at.astimezone(zone(tz)).date()
     period = _period(kind, _first_day(kind, local), tz)
     assert at in period, (at, period)
+    if len(_LAST) >= _LAST_KEPT:
+        _LAST.clear()
+    _LAST[(kind, tz)] = period
     return period
 
 

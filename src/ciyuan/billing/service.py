@@ -28,6 +28,7 @@ from ciyuan.billing.budgets import (
     plan_settle,
 )
 from ciyuan.billing.definitions import (
+    fund_id,
     funding_account,
     limit_account,
     plan_adjust,
@@ -147,7 +148,7 @@ class Billing(Prepaid):
         at = at or self._now()
         periods = [BudgetPeriod(b, period_at(b.period, at, b.tz))
                    for b in self._definitions.budgets(scope)]
-        funds = {plan_open(p).id: p for p in periods}
+        funds = {fund_id(p): p for p in periods}
         unknown = [i for i in funds if i not in self._present]
         if not unknown:
             return periods

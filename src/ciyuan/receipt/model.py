@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from ciyuan.core.money import format_amount
@@ -126,6 +127,12 @@ class Receipt:
         if self.version != RECEIPT_VERSION:
             raise _bad("v", self.version, f"this ciyuan reads version {RECEIPT_VERSION}")
 
+    @cached_property
+    def canonical(self) -> bytes:
+        """The bytes that are signed and hashed (made once: the receipt is immutable)."""
+        return json.dumps(_payload_dict(self), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=True).encode("ascii")
+
     @property
     def sha256(self) -> str:
         """The receipt's hash: what the tenant's next receipt names as ``prev``."""
@@ -147,8 +154,7 @@ def _payload_dict(receipt: Receipt) -> dict[str, Any]:
 
 def canonical_payload(receipt: Receipt) -> bytes:
     """The bytes that are signed and hashed: sorted keys, no spaces, ASCII."""
-    return json.dumps(_payload_dict(receipt), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode("ascii")
+    return receipt.canonical
 
 
 def receipt_sha256(receipt: Receipt) -> str:

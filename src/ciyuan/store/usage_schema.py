@@ -168,15 +168,13 @@ def record_values(record: UsageRecord,
                   timestamp: Callable[[dt.datetime], object]) -> tuple[object, ...]:
     """The record as column values in :data:`RECORD_COLUMNS` order."""
     usage = record.usage.to_dict() if record.usage is not None else {}
-    values: dict[str, object] = {
-        f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-        if f.name not in ("usage", "started_at", "completed_at", "metadata")}
+    values: dict[str, object] = {name: usage.get(name) for name in USAGE_COLUMNS}
     values["started_at_us"] = timestamp(record.started_at)
     values["completed_at_us"] = (timestamp(record.completed_at)
                                  if record.completed_at is not None else None)
     values["metadata"] = json.dumps(dict(record.metadata), ensure_ascii=False, sort_keys=True)
-    values.update({name: usage.get(name) for name in USAGE_COLUMNS})
-    return tuple(values[name] for name in RECORD_COLUMNS)
+    return tuple(values[name] if name in values else getattr(record, name)
+                 for name in RECORD_COLUMNS)
 
 
 def record_from_row(row: Sequence[Any],
