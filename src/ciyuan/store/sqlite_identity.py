@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ciyuan.identity import (
@@ -47,7 +47,7 @@ from ciyuan.store.identity import (
     unknown_tenant,
 )
 from ciyuan.store.migrations import Migration, apply_migrations, refusal
-from ciyuan.store.sqlite_connect import commit_open_turns, synchronous
+from ciyuan.store.sqlite_connect import immediate, synchronous
 
 __all__ = ["SqliteIdentityStore", "apply_identity_migrations", "connect"]
 
@@ -80,17 +80,10 @@ class SqliteIdentityStore:
         with self._write() as conn:
             apply_identity_migrations(conn)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        commit_open_turns()  # a turn of the gateway's writer holds the write lock
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        # one BEGIN IMMEDIATE transaction, after this thread's open turns of the gateway's
+        # writer (which hold the file's write lock) are committed
+        return immediate(self._lock, self._conn)
 
     def _one(self, sql: str, *params: object) -> tuple[object, ...] | None:
         with self._lock:
