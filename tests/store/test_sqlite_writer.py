@@ -185,3 +185,16 @@ def test_a_lost_turn_fails_its_waiters_and_every_later_write(tmp_path: Path) -> 
     sync.close()
     assert _seen(tmp_path) == []  # the lost turn was rolled back, nothing half-written
     writer.close()
+
+
+def test_after_the_loop_stops_writes_commit_at_once(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+
+    async def main() -> None:
+        writer.per_turn(asyncio.get_running_loop())
+        _insert(writer, 1)
+
+    asyncio.run(main())  # the turn is committed as the loop winds down, or by the next write
+    _insert(writer, 2)  # same thread, no loop running: its own transaction
+    assert _seen(tmp_path) == [1, 2]
+    writer.close()

@@ -45,6 +45,7 @@ __all__ = ["SqliteWriter"]
 
 class _Loop(Protocol):
     def call_soon(self, callback: Callable[[], object]) -> object: ...
+    def is_running(self) -> bool: ...
 
 
 class SqliteWriter:
@@ -82,7 +83,9 @@ class SqliteWriter:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write: committed when the block ends (its own transaction), or, per turn, a
         savepoint of the turn's transaction; undone if the block raises."""
-        if self._loop is None or threading.get_ident() != self._loop_thread:
+        loop = self._loop
+        if (loop is None or threading.get_ident() != self._loop_thread
+                or not loop.is_running()):  # another thread, or the loop has stopped
             commit_open_turns()
             with self.lock:
                 if self.conn.in_transaction:  # another thread: the loop's turn goes first
