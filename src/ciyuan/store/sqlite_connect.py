@@ -1,11 +1,14 @@
 """Open a SQLite store's writer connection and run its writes, the same way for every store.
 
-The usage, outcome, judge-score and invoice stores each hold one connection on a file they
-may share (own tables, own migration history): WAL, ``synchronous=FULL`` (an acknowledged
-write survives power loss; ``NORMAL`` under the gateway's group commit, which forces the
-log to disk itself: :mod:`ciyuan.store.group_sync`), a busy timeout for other processes,
-and every write one ``BEGIN IMMEDIATE`` transaction under the store's lock
-(:func:`immediate`), so no other process writes between a store's read and its write.
+The outcome, judge-score and invoice stores each hold one connection on a file they may
+share (own tables, own migration history): WAL, ``synchronous=FULL`` (an acknowledged write
+survives power loss), a busy timeout for other processes, and every write one ``BEGIN
+IMMEDIATE`` transaction under the store's lock (:func:`immediate`), so no other process
+writes between a store's read and its write. The ledger, usage and receipt-chain stores get
+theirs from :class:`~ciyuan.store.sqlite_writer.SqliteWriter` (shared by the gateway, with
+``NORMAL`` under its group commit, which forces the log to disk itself:
+:mod:`ciyuan.store.group_sync`); a write on another connection first commits the turn
+transactions that writer holds open on this thread (:func:`commit_open_turns`).
 """
 
 from __future__ import annotations
@@ -37,13 +40,13 @@ def synchronous(durable_at_commit: bool) -> str:
 
 
 def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: str,
-                  refuse: Refusal, durable_at_commit: bool = True) -> sqlite3.Connection:
+                  refuse: Refusal) -> sqlite3.Connection:
     """A writer connection to ``path`` (autocommit, usable from any thread) with
     ``migrations`` applied and recorded in ``table``; closed again if any step fails."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(synchronous(durable_at_commit))
+        conn.execute(synchronous(True))
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         with _transaction(conn):
             apply_migrations(conn, migrations, table=table, refuse=refuse)
