@@ -84,3 +84,12 @@ async def test_concurrent_calls_share_commits_and_each_is_billed_once(tmp_path: 
         group.close()
         writer.close()
 
+
+
+def test_several_workers_do_not_hold_the_write_lock_for_a_turn(tmp_path: Path) -> None:
+    options = ServeOptions(workers=2, upstreams=(
+        UpstreamConfig("sim", "http://sim/v1", models={"gpt-4o": "gpt-4o"}),))
+    gateway, _, _ = build_gateway(Settings(db_url=f"sqlite:///{tmp_path}/c.db"), options)
+    group = getattr(gateway.durable, "__self__", None)
+    assert isinstance(group, GroupSync) and not group._per_turn
+    group.close()

@@ -198,3 +198,20 @@ def test_after_the_loop_stops_writes_commit_at_once(tmp_path: Path) -> None:
     _insert(writer, 2)  # same thread, no loop running: its own transaction
     assert _seen(tmp_path) == [1, 2]
     writer.close()
+
+
+def test_without_per_turn_the_group_commit_leaves_each_write_its_own_commit(
+        tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    sync = GroupSync(tmp_path / "w.db", writer, per_turn=False)  # several gateway workers
+
+    async def main() -> list[int]:
+        _insert(writer, 1)
+        await sync.wait()
+        _insert(writer, 2)
+        return _seen(tmp_path)  # committed at once, no turn held open
+
+    assert asyncio.run(main()) == [1, 2]
+    sync.close()
+    assert writer.turns == 0
+    writer.close()

@@ -19,8 +19,8 @@ __all__ = ["serve_command"]
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port (0 picks a free one; the 'listening on' line says which).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
-              help="Worker processes sharing the socket (with PostgreSQL; on SQLite one "
-                   "worker is faster: the file has a single writer).")
+              help="Worker processes sharing the socket (for PostgreSQL; on SQLite a "
+                   "second adds little: the file has a single writer).")
 @click.option("--upstream", "upstreams", multiple=True, metavar="NAME=URL",
               help="An OpenAI-compatible upstream whose GET /models lists the models to serve "
                    "(repeatable), e.g. sim=http://127.0.0.1:8001.")

@@ -134,7 +134,7 @@ def build_gateway(settings: Settings, options: ServeOptions
     signer = load_or_create_signer(default_key_path(settings))
     # on a SQLite file the stores a call writes share one writer connection, a transaction
     # per loop turn and one group commit (store.sqlite_writer, store.group_sync)
-    writer, group = _group_sync(settings.db_url)
+    writer, group = _group_sync(settings.db_url, per_turn=options.workers == 1)
     durable_at_commit = group is None
     issuer = ReceiptIssuer(signer, open_receipt_chain_store(
         settings.db_url, durable_at_commit=durable_at_commit, writer=writer))
@@ -160,16 +160,17 @@ def build_gateway(settings: Settings, options: ServeOptions
             [*dashboard_routes(dashboard, settings.admin_token), *_outcomes(gateway, settings)])
 
 
-def _group_sync(db_url: str) -> tuple[SqliteWriter | None, GroupSync | None]:
+def _group_sync(db_url: str, *, per_turn: bool) -> tuple[SqliteWriter | None, GroupSync | None]:
     """The shared writer and group commit of a SQLite database file (None for PostgreSQL
-    and in-memory databases, whose commits need no later wait)."""
+    and in-memory databases, whose commits need no later wait); a transaction per loop turn
+    only for a single worker (several would take turns holding the file's one write lock)."""
     if not db_url.lower().startswith("sqlite:"):
         return None, None
     path = sqlite_path(db_url)
     if path == ":memory:":
         return None, None
     writer = SqliteWriter(path, durable_at_commit=False)
-    return writer, GroupSync(path, writer)
+    return writer, GroupSync(path, writer, per_turn=per_turn)
 
 
 def _outcomes(gateway: Gateway, settings: Settings) -> list[BaseRoute]:

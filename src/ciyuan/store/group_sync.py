@@ -17,10 +17,12 @@ waits for the next, which starts as soon as the running one ends and covers ever
 arrived meanwhile. An ``fsync`` starts at the end of the loop's turn (``call_soon``), so every
 call that ran in that turn shares it.
 
-With a :class:`~ciyuan.store.sqlite_writer.SqliteWriter`, the stores' writes of one turn are
-one transaction (``wait`` switches the writer to per-turn mode on its first call), and each
-``fsync`` is preceded by the commit of the open turn: a waiter's writes are committed, then
-forced to disk, before it goes on.
+With a :class:`~ciyuan.store.sqlite_writer.SqliteWriter` and ``per_turn``, the stores' writes
+of one turn are one transaction (``wait`` switches the writer to per-turn mode on its first
+call), and each ``fsync`` is preceded by the commit of the open turn: a waiter's writes are
+committed, then forced to disk, before it goes on. ``per_turn`` is for a file with one
+gateway process: with several, each holding the file's only write lock for a whole turn
+makes the others wait (measured slower than a commit per write).
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ __all__ = ["GroupSync"]
 class GroupSync:
     """Shares one ``fsync`` of ``<database>-wal`` among every call waiting for one."""
 
-    def __init__(self, database: str | Path, writer: SqliteWriter | None = None) -> None:
+    def __init__(self, database: str | Path, writer: SqliteWriter | None = None, *,
+                 per_turn: bool = True) -> None:
         self._wal = Path(f"{database}-wal")
         self._writer = writer
+        self._per_turn = per_turn
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-fsync")
         self._next: asyncio.Future[None] | None = None  # waiters of the fsync not yet begun
         self._running = False
@@ -56,7 +60,7 @@ class GroupSync:
     async def wait(self) -> None:
         """Return once everything committed before this call is on disk."""
         loop = asyncio.get_running_loop()
-        if self._writer is not None:
+        if self._writer is not None and self._per_turn:
             self._writer.per_turn(loop)
         if self._next is None:
             self._next = loop.create_future()
