@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from ciyuan.cli.main import cli
 from ciyuan.gateway.app import build_app
 from ciyuan.gateway.server import ServeOptions, build_gateway
 from ciyuan.gateway.upstream import UpstreamConfig
@@ -23,24 +20,16 @@ from ciyuan.sim.config import SimConfig
 from ciyuan.store.group_sync import GroupSync
 from ciyuan.store.open import open_ledger_store
 from ciyuan.store.sqlite_usage import SqliteUsageStore
+from sim_gateway import run_cli, tenant_and_key
 
 pytestmark = pytest.mark.anyio
 CALLS = 24
 
 
-def _cli(db_url: str, *args: str) -> dict[str, object]:
-    result = CliRunner().invoke(cli, ["--db", db_url, *args, "--json"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert isinstance(data, dict)
-    return data
-
-
 async def test_concurrent_calls_share_commits_and_each_is_billed_once(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path}/ciyuan.db"
-    _cli(db_url, "tenants", "create", "acme")
-    key = str(_cli(db_url, "keys", "create", "--tenant", "acme")["key"])
-    _cli(db_url, "budgets", "set", "--tenant", "acme", "--period", "month", "--amount", "100",
+    key = tenant_and_key(db_url, "acme")
+    run_cli(db_url, "budgets", "set", "--tenant", "acme", "--period", "month", "--amount", "100",
          "--currency", "USD")
     options = ServeOptions(upstreams=(  # models listed: no discovery over the network
         UpstreamConfig("sim", "http://sim/v1", models={"gpt-4o": "gpt-4o"}),))
@@ -74,7 +63,7 @@ async def test_concurrent_calls_share_commits_and_each_is_billed_once(tmp_path: 
     ledger = open_ledger_store(db_url)  # another connection: sees only what was committed
     try:
         assert ledger.verify().ok
-        spent = _cli(db_url, "usage", "--tenant", "acme")
+        spent = run_cli(db_url, "usage", "--tenant", "acme")
         assert spent["requests"] == CALLS
         month = dt.datetime.now(dt.UTC).strftime("%Y-%m")  # the tenant's budget this month
         period = ledger.balance(f"budget:tenant:acme:{month}")

@@ -29,6 +29,7 @@ from ciyuan.store.usage_schema import (
     check_begin,
     check_completion,
     completion_applies,
+    completion_params,
     pg_column,
     record_from_row,
     record_values,
@@ -45,7 +46,6 @@ _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({_MARKS}) "
 _COMPLETE = (f"UPDATE usage_records SET ({', '.join(_PG_COLS[1:])}) = "
              f"ROW({', '.join(['%s'] * (len(_PG_COLS) - 1))}) "
              "WHERE id = %s AND status = 'pending' AND tenant = %s AND started_at = %s")
-_TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
 _SELECT = f"SELECT {_COLS} FROM usage_records"
 #: Rows per page of ``query``: bounds memory and the length of one statement.
 DEFAULT_PAGE_SIZE = 1000
@@ -91,8 +91,7 @@ class PostgresUsageStore:
         with self._lock, self._conn.transaction():
             # the common case in one statement: still pending, same tenant and start (a
             # concurrent completion waits for this row and then finds it no longer pending)
-            if self._conn.execute(_COMPLETE, (*values[1:], record.id, values[_TENANT],
-                                              values[_STARTED])).rowcount == 1:
+            if self._conn.execute(_COMPLETE, completion_params(record, values)).rowcount == 1:
                 return record
             stored = self._one(record.id, lock=True)
             if stored is None:

@@ -22,8 +22,8 @@ from typing import Protocol
 
 from ciyuan.store.migrations import Migration, Refusal, apply_migrations
 
-__all__ = ["BUSY_TIMEOUT_MS", "commit_open_turns", "id_chunks", "immediate", "open_migrated",
-           "synchronous", "turn_closed", "turn_opened"]
+__all__ = ["BUSY_TIMEOUT_MS", "begin_immediate", "commit_open_turns", "id_chunks", "immediate",
+           "open_migrated", "synchronous", "turn_closed", "turn_opened", "writer_connection"]
 
 #: How long a write waits for another process's write lock before failing: 10 s rides out
 #: a long batch elsewhere without hanging a caller for ever.
@@ -39,15 +39,29 @@ def synchronous(durable_at_commit: bool) -> str:
     return f"PRAGMA synchronous={'FULL' if durable_at_commit else 'NORMAL'}"
 
 
-def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: str,
-                  refuse: Refusal) -> sqlite3.Connection:
-    """A writer connection to ``path`` (autocommit, usable from any thread) with
-    ``migrations`` applied and recorded in ``table``; closed again if any step fails."""
+def writer_connection(path: str | Path, *, durable_at_commit: bool = True,
+                      foreign_keys: bool = False) -> sqlite3.Connection:
+    """A writer connection to ``path``: autocommit (transactions are explicit), usable from
+    any thread, WAL, :func:`synchronous`, the busy timeout, and foreign keys if asked."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(synchronous(True))
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute(synchronous(durable_at_commit))
+        if foreign_keys:
+            conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # other processes' writes
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_migrated(path: str | Path, migrations: Sequence[Migration], *, table: str,
+                  refuse: Refusal) -> sqlite3.Connection:
+    """A :func:`writer_connection` to ``path`` with ``migrations`` applied and recorded in
+    ``table``; closed again if any step fails."""
+    conn = writer_connection(path)
+    try:
         with _transaction(conn):
             apply_migrations(conn, migrations, table=table, refuse=refuse)
     except BaseException:
@@ -96,8 +110,9 @@ def commit_open_turns() -> None:
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    commit_open_turns()
+def begin_immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction on ``conn`` (the caller holds the connection's
+    lock): committed when the block ends, rolled back if it raises."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -105,6 +120,13 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    commit_open_turns()
+    with begin_immediate(conn):
+        yield conn
 
 
 def id_chunks(ids: Iterable[str]) -> list[list[str]]:

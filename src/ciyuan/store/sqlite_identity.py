@@ -47,19 +47,15 @@ from ciyuan.store.identity import (
     unknown_tenant,
 )
 from ciyuan.store.migrations import Migration, apply_migrations, refusal
-from ciyuan.store.sqlite_connect import BUSY_TIMEOUT_MS, immediate, synchronous
+from ciyuan.store.sqlite_connect import immediate, writer_connection
 
 __all__ = ["SqliteIdentityStore", "apply_identity_migrations", "connect"]
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """A connection set up like the ledger's: WAL, FULL sync, foreign keys, 10 s busy wait."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(synchronous(True))  # a created or revoked key survives power loss
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # other processes: up to 10 s
-    return conn
+    """A connection set up like the ledger's: WAL, FULL sync (a created or revoked key
+    survives power loss), foreign keys, 10 s busy wait."""
+    return writer_connection(path, foreign_keys=True)
 
 
 def apply_identity_migrations(

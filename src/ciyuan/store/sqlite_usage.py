@@ -25,6 +25,7 @@ from ciyuan.store.usage_schema import (
     check_begin,
     check_completion,
     completion_applies,
+    completion_params,
     from_us,
     record_from_row,
     record_values,
@@ -41,7 +42,6 @@ _COMPLETE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND sta
              "AND tenant = ? AND started_at_us = ?"
              .format(cols=", ".join(RECORD_COLUMNS[1:]),
                      marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
-_TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
 #: Rows per page of ``query``: bounds memory and how long one read holds the lock.
 DEFAULT_PAGE_SIZE = 1000
 
@@ -85,8 +85,7 @@ class SqliteUsageStore:
         values = record_values(record, to_us)
         with self._writer.transaction() as conn:
             # the common case in one statement: still pending, same tenant and start
-            if conn.execute(_COMPLETE, (*values[1:], record.id, values[_TENANT],
-                                        values[_STARTED])).rowcount == 1:
+            if conn.execute(_COMPLETE, completion_params(record, values)).rowcount == 1:
                 return record
             stored = self._one(conn, record.id)
             if stored is None:

@@ -33,11 +33,11 @@ from typing import Protocol
 
 from ciyuan.store.errors import StoreSyncError
 from ciyuan.store.sqlite_connect import (
-    BUSY_TIMEOUT_MS,
+    begin_immediate,
     commit_open_turns,
-    synchronous,
     turn_closed,
     turn_opened,
+    writer_connection,
 )
 
 __all__ = ["SqliteWriter"]
@@ -54,17 +54,9 @@ class SqliteWriter:
     def __init__(self, path: str | Path, *, durable_at_commit: bool = True) -> None:
         self.path = str(path)
         self.lock = threading.Lock()  # the one writer: held for each transaction and read
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(synchronous(durable_at_commit))
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        except BaseException:
-            conn.close()
-            raise
-        self.conn = conn
+        self.conn = writer_connection(path, durable_at_commit=durable_at_commit,
+                                      foreign_keys=True)
+        self.conn.row_factory = sqlite3.Row
         self._loop: _Loop | None = None
         self._loop_thread = 0
         self._lost: str = ""  # why a turn's writes were lost (then every write refuses)
@@ -91,13 +83,8 @@ class SqliteWriter:
                 if self.conn.in_transaction:  # another thread: the loop's turn goes first
                     self._commit_locked()
                 self._refuse_if_lost()
-                self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self.conn
-                except BaseException:
-                    self.conn.execute("ROLLBACK")
-                    raise
-                self.conn.execute("COMMIT")
+                with begin_immediate(self.conn) as conn:
+                    yield conn
             return
         with self.lock:
             self._refuse_if_lost()
@@ -148,13 +135,13 @@ class SqliteWriter:
     def _commit_locked(self) -> None:
         try:
             self.conn.execute("COMMIT")
+            self.turns += 1
         except sqlite3.Error as error:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             self._lose(f"the commit failed: {error}")
         finally:
             self._closed_turn()
-        self.turns += 1
 
     def _commit_quietly(self) -> None:
         with suppress(StoreSyncError):  # lost: every later write and wait says so

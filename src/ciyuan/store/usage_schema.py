@@ -46,6 +46,7 @@ __all__ = [
     "check_begin",
     "check_completion",
     "completion_applies",
+    "completion_params",
     "from_us",
     "pg_column",
     "record_from_row",
@@ -72,6 +73,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "error", "metadata",
 )
 _TIMESTAMPS = ("started_at_us", "completed_at_us")
+_TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
 
 
 class UsageRecordInvalidError(InputError, ValueError):
@@ -140,6 +142,13 @@ def check_completion(record: UsageRecord) -> None:
         raise UsageRecordInvalidError(
             f"complete() needs a final status ({', '.join(FINAL_STATUSES)}), not "
             f"{record.status!r}", id=record.id)
+
+
+def completion_params(record: UsageRecord, values: Sequence[object]) -> tuple[object, ...]:
+    """Parameters of a store's guarded completion ``UPDATE … SET (every column but id) = (…)
+    WHERE id = ? AND status = 'pending' AND tenant = ? AND started_at = ?``, from the
+    record's :func:`record_values`."""
+    return (*values[1:], record.id, values[_TENANT], values[_STARTED])
 
 
 def completion_applies(stored: UsageRecord, new: UsageRecord) -> bool:
