@@ -18,6 +18,7 @@ __all__ = [
     "BodyTooLargeError",
     "BudgetExceededError",
     "GatewayError",
+    "MethodNotAllowedError",
     "ModelNotAllowedError",
     "RateLimitedError",
     "UpstreamFailedError",
@@ -50,6 +51,13 @@ class BudgetExceededError(GatewayError):
     openai_type = "insufficient_quota"
 
 
+class MethodNotAllowedError(GatewayError):
+    code = "method-not-allowed"
+    summary = "The /v1 call routes take POST only (GET /v1/models lists the models)."
+    status = 405
+    openai_type = "invalid_request_error"
+
+
 class RateLimitedError(GatewayError):
     code = "rate-limited"
     summary = "The key is over its requests- or tokens-per-minute limit; retry after the delay."
@@ -73,8 +81,9 @@ class UpstreamTimeoutError(GatewayError):
 
 _ANTHROPIC_TYPES = {
     400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
-    403: "permission_error", 404: "not_found_error", 413: "request_too_large",
-    422: "invalid_request_error", 429: "rate_limit_error", 500: "api_error",
+    403: "permission_error", 404: "not_found_error", 405: "invalid_request_error",
+    413: "request_too_large", 422: "invalid_request_error", 429: "rate_limit_error",
+    500: "api_error",
     502: "api_error", 504: "timeout_error",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -114,7 +114,7 @@ def _parse(event: bytes) -> dict[str, Any] | None:
 
 
 async def relay(gateway: Gateway, call: MeteredCall, route: Route,
-                response: httpx.Response) -> AsyncIterator[bytes]:
+                response: httpx.Response) -> AsyncGenerator[bytes, None]:
     completed = gateway.completed
     tally = _Tally(gateway, route.catalog_model,
                    keep=completed is not None and completed.keeps_text(call.record))

@@ -22,6 +22,7 @@ from ciyuan.core.records import UsageRecord
 from ciyuan.store.migrations import refusal
 from ciyuan.store.postgres_connect import connect_migrated, from_timestamptz, to_timestamptz
 from ciyuan.store.usage_schema import (
+    COMPLETION_COLUMNS,
     POSTGRES_DDL,
     RECORD_COLUMNS,
     UsageRecordNotFoundError,
@@ -43,8 +44,8 @@ _MARKS = ", ".join(["%s"] * len(_PG_COLS))
 _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({_MARKS}) "
            "ON CONFLICT (id) DO NOTHING")
 #: A completion of a record still pending that names its tenant and start time
-_COMPLETE = (f"UPDATE usage_records SET ({', '.join(_PG_COLS[1:])}) = "
-             f"ROW({', '.join(['%s'] * (len(_PG_COLS) - 1))}) "
+_COMPLETE = (f"UPDATE usage_records SET ({', '.join(pg_column(c) for c in COMPLETION_COLUMNS)})"
+             f" = ROW({', '.join(['%s'] * len(COMPLETION_COLUMNS))}) "
              "WHERE id = %s AND status = 'pending' AND tenant = %s AND started_at = %s")
 _SELECT = f"SELECT {_COLS} FROM usage_records"
 #: Rows per page of ``query``: bounds memory and the length of one statement.

@@ -18,6 +18,7 @@ from ciyuan.store.migrations import apply_migrations, refusal
 from ciyuan.store.sqlite_connect import id_chunks
 from ciyuan.store.sqlite_writer import SqliteWriter
 from ciyuan.store.usage_schema import (
+    COMPLETION_COLUMNS,
     RECORD_COLUMNS,
     USAGE_MIGRATIONS,
     UsageRecordNotFoundError,
@@ -40,8 +41,8 @@ _INSERT = (f"INSERT INTO usage_records ({_COLS}) VALUES ({', '.join('?' * len(RE
 #: A completion of a record still pending that names its tenant and start time
 _COMPLETE = ("UPDATE usage_records SET ({cols}) = ({marks}) WHERE id = ? AND status = 'pending' "
              "AND tenant = ? AND started_at_us = ?"
-             .format(cols=", ".join(RECORD_COLUMNS[1:]),
-                     marks=", ".join("?" * (len(RECORD_COLUMNS) - 1))))
+             .format(cols=", ".join(COMPLETION_COLUMNS),
+                     marks=", ".join("?" * len(COMPLETION_COLUMNS))))
 #: Rows per page of ``query``: bounds memory and how long one read holds the lock.
 DEFAULT_PAGE_SIZE = 1000
 

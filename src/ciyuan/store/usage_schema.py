@@ -37,6 +37,7 @@ __all__ = [
     "POSTGRES_DDL",
     "RECORD_COLUMNS",
     "USAGE_COLUMNS",
+    "COMPLETION_COLUMNS",
     "USAGE_MIGRATIONS",
     "UsageRecordConflictError",
     "UsageRecordInvalidError",
@@ -74,6 +75,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
 )
 _TIMESTAMPS = ("started_at_us", "completed_at_us")
 _TENANT, _STARTED = RECORD_COLUMNS.index("tenant"), RECORD_COLUMNS.index("started_at_us")
+#: What a completion writes: every column but the id and the two its ``WHERE`` matches
+#: (tenant, start), which it leaves as they are, so SQLite leaves the indexes on them
+#: untouched (it rewrites the entries of every index whose column is in the ``SET`` list)
+COMPLETION_COLUMNS: tuple[str, ...] = tuple(
+    c for c in RECORD_COLUMNS if c not in ("id", "tenant", "started_at_us"))
+_COMPLETION_AT = tuple(RECORD_COLUMNS.index(c) for c in COMPLETION_COLUMNS)
 
 
 class UsageRecordInvalidError(InputError, ValueError):
@@ -145,10 +152,11 @@ def check_completion(record: UsageRecord) -> None:
 
 
 def completion_params(record: UsageRecord, values: Sequence[object]) -> tuple[object, ...]:
-    """Parameters of a store's guarded completion ``UPDATE … SET (every column but id) = (…)
+    """Parameters of a store's guarded completion ``UPDATE … SET (COMPLETION_COLUMNS) = (…)
     WHERE id = ? AND status = 'pending' AND tenant = ? AND started_at = ?``, from the
     record's :func:`record_values`."""
-    return (*values[1:], record.id, values[_TENANT], values[_STARTED])
+    return (*(values[i] for i in _COMPLETION_AT), record.id, values[_TENANT],
+            values[_STARTED])
 
 
 def completion_applies(stored: UsageRecord, new: UsageRecord) -> bool:
