@@ -159,3 +159,23 @@ async def test_upstream_dropping_mid_body_is_an_httpx_error() -> None:
             async for _ in response.aiter_raw():
                 pass
     server.close()
+
+
+async def test_upstream_dropping_mid_body_of_a_call_is_an_httpx_error() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")
+        await writer.drain()
+
+    server, url, _ = await _serve(cut)
+    upstream = Upstream(UpstreamConfig(name="cut", base_url=url))
+    try:
+        response = await upstream.open("/chat/completions", b"{}")  # aiohttp, no httpx objects
+        assert response.status_code == 200 and response.headers["Content-Length"] == "100"
+        with pytest.raises(httpx.TransportError):
+            async for _ in response.aiter_raw():
+                pass
+        await response.aclose()
+    finally:
+        await upstream.aclose()
+        server.close()

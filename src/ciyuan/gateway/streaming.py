@@ -18,6 +18,7 @@ import httpx
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
+from ciyuan.gateway.transport import UpstreamResponse
 from ciyuan.gateway.upstream import Route
 from ciyuan.measure.stream import StreamCounter
 from ciyuan.quality.rubrics import MAX_FIELD_CHARS
@@ -114,7 +115,7 @@ def _parse(event: bytes) -> dict[str, Any] | None:
 
 
 async def relay(gateway: Gateway, call: MeteredCall, route: Route,
-                response: httpx.Response) -> AsyncGenerator[bytes, None]:
+                response: UpstreamResponse) -> AsyncGenerator[bytes, None]:
     completed = gateway.completed
     tally = _Tally(gateway, route.catalog_model,
                    keep=completed is not None and completed.keeps_text(call.record))
@@ -171,7 +172,7 @@ def _as_response(dialect: str, answer: str) -> dict[str, Any]:
 
 
 def _finish(gateway: Gateway, call: MeteredCall, route: Route, tally: _Tally,
-            response: httpx.Response, error: str) -> tuple[UsageRecord, str]:
+            response: UpstreamResponse, error: str) -> tuple[UsageRecord, str]:
     native_out = tally.native.finish()
     standard_out = tally.standard.finish()
     usage: Usage | None = None

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import aiohttp
 import httpx
 
 from ciyuan import __version__
@@ -27,7 +28,7 @@ from ciyuan.gateway.limits import (
     UPSTREAM_MAX_CONNECTIONS,
     UPSTREAM_READ_TIMEOUT_S,
 )
-from ciyuan.gateway.transport import AiohttpTransport
+from ciyuan.gateway.transport import AiohttpTransport, UpstreamResponse
 
 __all__ = ["Route", "Upstream", "UpstreamConfig", "open_upstream", "parse_upstream_flag"]
 
@@ -84,6 +85,25 @@ class Upstream:
         self.timeout = httpx.Timeout(UPSTREAM_READ_TIMEOUT_S, connect=UPSTREAM_CONNECT_TIMEOUT_S)
         self._base = config.base_url.rstrip("/")
 
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """Connect and read timeouts of every request to this upstream."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: httpx.Timeout) -> None:
+        self._timeout = value
+        self._call_timeout = aiohttp.ClientTimeout(total=None, sock_connect=value.connect,
+                                                   sock_read=value.read)
+
+    async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> UpstreamResponse:
+        """A call's POST: straight to aiohttp's pool by default (no httpx objects), through
+        httpx's request and response with any other transport."""
+        if isinstance(self.transport, AiohttpTransport):
+            return await self.transport.post(self._base + path, headers, body,
+                                             self._call_timeout)
+        return await self._send("POST", path, body, headers)
+
     async def _send(self, method: str, path: str, body: bytes | None,
                     headers: dict[str, str]) -> httpx.Response:
         request = httpx.Request(method, self._base + path, content=body, headers=headers,
@@ -114,7 +134,8 @@ class Upstream:
         data = response.json().get("data", [])
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
-    async def open(self, path: str, body: bytes, client_request_id: str = "") -> httpx.Response:
+    async def open(self, path: str, body: bytes, client_request_id: str = ""
+                   ) -> UpstreamResponse:
         """Send and return the response with its body unread (the caller reads or streams).
 
         Retries with backoff on 429/5xx/connect errors; raises UpstreamFailedError or
@@ -131,7 +152,7 @@ class Upstream:
             if simulated is not None:  # --simulated-time: the sim-provider logs this instant
                 headers[SIMULATED_TIME_HEADER] = simulated.isoformat()
             try:
-                response = await self._send("POST", path, body, headers)
+                response = await self._post(path, body, headers)
             except httpx.TimeoutException as exc:
                 last = f"timeout ({type(exc).__name__})"
                 continue
@@ -156,7 +177,7 @@ class Upstream:
 
 
 async def open_routes(routes: Sequence[Route], path: str, bodies: Sequence[bytes],
-                      client_request_id: str = "") -> tuple[Route, httpx.Response]:
+                      client_request_id: str = "") -> tuple[Route, UpstreamResponse]:
     """Try each route in order (fallbacks); the first that answers wins."""
     failure: Exception | None = None
     for route, body in zip(routes, bodies, strict=True):
