@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -28,6 +27,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as HttpRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ciyuan.core import jsonfast
 from ciyuan.core.clock import SIMULATED_TIME_HEADER, parse_simulated_time, simulated_now
 from ciyuan.core.errors import CiyuanError
 from ciyuan.core.records import RECORD_HEADER
@@ -151,7 +151,7 @@ async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: A
     finally:
         await upstream.aclose()
     try:
-        data = json.loads(content)
+        data = jsonfast.loads(content)
     except ValueError:
         gateway.abandon(call, "upstream answered with invalid JSON")
         raise UpstreamFailedError("the upstream answered with invalid JSON; not billed") from None

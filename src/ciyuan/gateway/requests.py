@@ -11,6 +11,7 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ciyuan.core import jsonfast
 from ciyuan.core.errors import InputError
 from ciyuan.gateway.errors import BodyTooLargeError
 from ciyuan.gateway.limits import MAX_BODY_BYTES
@@ -73,7 +74,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise InputError(f"request body is not valid UTF-8 at byte {exc.start}: send JSON "
                          f"encoded as UTF-8", field="body") from None
     try:
-        body = json.loads(text)
+        body = jsonfast.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"request body is not valid JSON ({exc.msg} at line {exc.lineno} "
                          f"column {exc.colno})", field="body") from None

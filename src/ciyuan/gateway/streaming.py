@@ -9,12 +9,12 @@ actually delivered, counted with the model's tokenizer (``counted``).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
 
+from ciyuan.core import jsonfast
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
@@ -107,7 +107,7 @@ def _parse(event: bytes) -> dict[str, Any] | None:
             if payload == b"[DONE]":
                 return {"__done__": True}
             try:
-                parsed = json.loads(payload)
+                parsed = jsonfast.loads(payload)
             except ValueError:
                 return None
             return parsed if isinstance(parsed, dict) else None
