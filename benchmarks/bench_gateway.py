@@ -17,8 +17,11 @@ is to the last byte (streams too). Phases, contenders interleaved (order rotated
 2. **Open-loop ladder**: calls due at a fixed rate (``RATES``) for ``--step-s`` seconds,
    latency counted from the instant each call was due. A rate is *sustained* when achieved
    ≥ ``ACHIEVED_SHARE`` × offered, at most ``MAX_FAILED_SHARE`` of calls failed, and
-   p99 ≤ ``P99_BOUND_MS``. A failed step is run once more (the machine is shared); the
-   **sustainable rate** is the highest rate sustained before the second failure.
+   p99 ≤ ``P99_BOUND_MS``. A failed step is run once more (the machine is shared). Where a
+   contender's ladder stops, its knee is narrowed by ``REFINE_STEPS`` bisections (geometric
+   midpoints, each run the same way) between the last rate it sustained and the one it
+   did not, so every contender's **sustainable rate** (the highest rate sustained) is known
+   to within the same factor (about x1.1), not the ladder's x1.5.
 3. **Fixed rate**: ``--rounds`` rounds at ``TARGET_RPS`` (or at a contender's sustainable
    rate when that is lower, said in the results), each next to the sim called directly at
    the same rate in the same round: added latency p50/p99 = contender - direct, median over
@@ -64,6 +67,8 @@ ACHIEVED_SHARE = 0.95
 MAX_FAILED_SHARE = 0.005
 #: ... and the tail stays bounded (a queue growing for a whole step blows far past this).
 P99_BOUND_MS = 250.0
+#: Bisections of the interval where a contender's ladder stopped.
+REFINE_STEPS = 2
 CONCURRENCIES = (1, 16, 64)
 #: Closed-loop requests per cell: at least this many, and at least 3 per worker.
 MIN_REQUESTS = 120
@@ -114,6 +119,21 @@ def closed_phase(contenders: list[Contender], rounds: int, scale: float) -> dict
     return cells  # type: ignore[return-value]
 
 
+def ladder_step(c: Contender, rate: float, step_s: float, stream: bool,
+                steps: list[dict[str, Any]]) -> bool:
+    """One open-loop step at ``rate`` (run twice if it fails); whether it was sustained."""
+    row = measure_open(c, rate, step_s, stream)
+    if not row["sustained"]:  # once more: one noisy step is not a knee
+        steps.append(row)
+        row = measure_open(c, rate, step_s, stream)
+    steps.append(row)
+    print(f"ladder {'stream' if stream else 'plain'} {rate:.0f}/s {c.name}: achieved "
+          f"{row['achieved_rps']:.0f}/s p99 {row['p99_ms']:.0f}ms failed {row['failed']:.0f}"
+          f" client cpu {row['client_cpu_share']:.2f}"
+          f" {'ok' if row['sustained'] else 'NOT sustained'}", flush=True)
+    return bool(row["sustained"])
+
+
 def ladder_phase(contenders: list[Contender], rates: tuple[int, ...], step_s: float
                  ) -> dict[str, object]:
     out: dict[str, object] = {}
@@ -124,19 +144,17 @@ def ladder_phase(contenders: list[Contender], rates: tuple[int, ...], step_s: fl
         alive = list(contenders)
         for turn, rate in enumerate(rates):
             for c in list(rotated(alive, turn)):
-                row = measure_open(c, rate, step_s, stream)
-                if not row["sustained"]:  # once more: one noisy step is not a knee
-                    steps[c.name].append(row)
-                    row = measure_open(c, rate, step_s, stream)
-                steps[c.name].append(row)
-                if row["sustained"]:
+                if ladder_step(c, rate, step_s, stream, steps[c.name]):
                     best[c.name] = rate
-                else:
-                    alive.remove(c)
-                print(f"ladder {mode} {rate}/s {c.name}: achieved {row['achieved_rps']:.0f}/s"
-                      f" p99 {row['p99_ms']:.0f}ms failed {row['failed']:.0f}"
-                      f" client cpu {row['client_cpu_share']:.2f}"
-                      f" {'ok' if row['sustained'] else 'NOT sustained'}", flush=True)
+                    continue
+                alive.remove(c)
+                low, high = best[c.name], float(rate)
+                for _ in range(REFINE_STEPS if low else 0):  # narrow the knee
+                    middle = round((low * high) ** 0.5)
+                    if ladder_step(c, middle, step_s, stream, steps[c.name]):
+                        low = best[c.name] = middle
+                    else:
+                        high = middle
             if not alive:
                 break
         out[mode] = {"sustainable_rps": best, "steps": steps,
