@@ -50,7 +50,8 @@ class GroupSync:
         self._writer = writer
         self._per_turn = per_turn
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-fsync")
-        self._next: asyncio.Future[None] | None = None  # waiters of the fsync not yet begun
+        #: waiters of the fsync not yet begun, a future each (one cancelled leaves the rest)
+        self._next: list[asyncio.Future[None]] = []
         self._running = False
         self._kicked = False  # a start is scheduled at the end of this turn
         #: fsyncs run and waits served (tests and profiling read them)
@@ -62,29 +63,26 @@ class GroupSync:
         loop = asyncio.get_running_loop()
         if self._writer is not None and self._per_turn:
             self._writer.per_turn(loop)
-        if self._next is None:
-            self._next = loop.create_future()
-        future = self._next
+        future = loop.create_future()
+        self._next.append(future)
         self.waits += 1
         if not self._running and not self._kicked:
             self._kicked = True
             loop.call_soon(self._kick, loop)  # once this turn's calls have all written
-        await asyncio.shield(future)  # one waiter cancelled must not cancel the others
+        await future
 
     def _kick(self, loop: asyncio.AbstractEventLoop) -> None:
         self._kicked = False
-        if not self._running and self._next is not None:
+        if not self._running and self._next:
             self._start(loop)
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        future, self._next = self._next, None
-        assert future is not None
+        waiters, self._next = self._next, []
         if self._writer is not None:
             try:
                 self._writer.commit()  # the turn's writes, before the fsync that covers them
             except StoreSyncError as error:
-                future.set_exception(error)
-                future.exception()  # retrieved here: waiters that went away need not see it
+                _settle(waiters, error)
                 return
         self._running = True
         job = loop.run_in_executor(self._executor, self._fsync)
@@ -93,13 +91,9 @@ class GroupSync:
             self._running = False
             self.syncs += 1
             error = job.exception()
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(StoreSyncError(
-                    f"fsync of {self._wal} failed: {error}", path=str(self._wal)))
-                future.exception()  # retrieved here: waiters that went away need not see it
-            if self._next is not None:
+            _settle(waiters, None if error is None else StoreSyncError(
+                f"fsync of {self._wal} failed: {error}", path=str(self._wal)))
+            if self._next:
                 self._start(loop)
 
         job.add_done_callback(done)
@@ -117,3 +111,13 @@ class GroupSync:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _settle(waiters: list[asyncio.Future[None]], error: StoreSyncError | None) -> None:
+    """Wake every waiter still waiting (a cancelled one has gone)."""
+    for future in waiters:
+        if not future.done():
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
