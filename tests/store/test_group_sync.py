@@ -27,14 +27,15 @@ class _Recorded(GroupSync):
         self.fail = False
         self._guard = threading.Lock()
 
-    def _fsync(self) -> None:
+    def _fsync(self) -> int:
         begin = time.monotonic()
-        super()._fsync()
+        size = super()._fsync()
         time.sleep(self.delay)
         with self._guard:
             self.spans.append((begin, time.monotonic()))
         if self.fail:
             raise OSError(5, "Input/output error")
+        return size
 
 
 def _database(tmp_path: Path) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from ciyuan.identity import Tenant
 from ciyuan.store.errors import StoreSyncError
-from ciyuan.store.group_sync import GroupSync
+from ciyuan.store.group_sync import BACKSTOP_CHECKPOINT_PAGES, CHECKPOINT_WAL_BYTES, GroupSync
 from ciyuan.store.sqlite_identity import SqliteIdentityStore
 from ciyuan.store.sqlite_writer import SqliteWriter
 
@@ -128,9 +128,9 @@ def test_group_sync_commits_the_turn_before_the_fsync_that_covers_it(tmp_path: P
     seen_at_fsync: list[list[int]] = []
 
     class Observed(GroupSync):
-        def _fsync(self) -> None:
+        def _fsync(self) -> int:
             seen_at_fsync.append(_seen(tmp_path))
-            super()._fsync()
+            return super()._fsync()
 
     sync = Observed(tmp_path / "w.db", writer)
 
@@ -214,4 +214,31 @@ def test_without_per_turn_the_group_commit_leaves_each_write_its_own_commit(
     assert asyncio.run(main()) == [1, 2]
     sync.close()
     assert writer.turns == 0
+    writer.close()
+
+
+def test_checkpoints_run_in_their_own_thread_and_keep_the_wal_bounded(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    with writer.transaction() as conn:
+        conn.execute("CREATE TABLE blobs (b BLOB)")
+    sync = GroupSync(tmp_path / "w.db", writer)
+    piece = CHECKPOINT_WAL_BYTES // 4
+
+    async def main() -> None:
+        for _ in range(24):  # 6x the checkpoint threshold in all
+            with writer.transaction() as conn:
+                conn.execute("INSERT INTO blobs VALUES (zeroblob(?))", (piece,))
+            await sync.wait()
+            await asyncio.sleep(0.02)  # bounded: lets a running checkpoint finish
+
+    asyncio.run(main())
+    sync.close()
+    assert writer.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (
+        BACKSTOP_CHECKPOINT_PAGES)  # SQLite's own, on the loop's connection, only as backstop
+    assert sync.checkpoints >= 1
+    # each checkpoint let the writer start the WAL over: it never held all 24 pieces
+    assert (tmp_path / "w.db-wal").stat().st_size < 3 * CHECKPOINT_WAL_BYTES
+    other = sqlite3.connect(tmp_path / "w.db")
+    assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 24
+    other.close()
     writer.close()

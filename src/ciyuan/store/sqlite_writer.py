@@ -65,6 +65,12 @@ class SqliteWriter:
         self.turns = 0
         self.writes = 0
 
+    def automatic_checkpoint(self, pages: int) -> None:
+        """Let SQLite checkpoint on this connection only once the WAL holds ``pages`` (a
+        :class:`~ciyuan.store.group_sync.GroupSync` checkpoints in its own thread)."""
+        with self.lock:
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
     def per_turn(self, loop: _Loop) -> None:
         """From now on, writes from ``loop``'s thread (the caller's) share a transaction per
         turn of ``loop``; idempotent."""
