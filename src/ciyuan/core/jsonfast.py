@@ -31,7 +31,7 @@ _LONG_TEXT, _LONG_BYTES = re.compile(_LONG_DIGITS), re.compile(_LONG_DIGITS.enco
 
 def loads(data: bytes | str) -> Any:
     """``json.loads(data)``, faster."""
-    long = (_LONG_TEXT if isinstance(data, str) else _LONG_BYTES).search(data)  # type: ignore[arg-type]
+    long = (_LONG_TEXT.search(data) if isinstance(data, str) else _LONG_BYTES.search(data))
     if long is None:
         try:
             return orjson.loads(data)

@@ -88,6 +88,7 @@ class AiohttpResponse:
         return _chunks(self._response)
 
     async def aread(self) -> bytes:
+        """The whole body as sent (the gateway asks upstreams for ``identity`` encoding)."""
         return b"".join([chunk async for chunk in _chunks(self._response)])
 
     async def aclose(self) -> None:
