@@ -49,17 +49,26 @@ class UpstreamResponse(Protocol):
     async def aclose(self) -> None: ...
 
 
+def _as_httpx(exc: TimeoutError | aiohttp.ClientError) -> httpx.TransportError:
+    """aiohttp's error as the httpx error ``Upstream`` retries on and the relay handles."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "upstream connect timed out")
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "upstream timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(str(exc))
+    return httpx.ReadError(str(exc))
+
+
 async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     """The body as it arrives, aiohttp's read errors raised as httpx's."""
     try:
         async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
             yield chunk
-    except TimeoutError as exc:
-        raise httpx.ReadTimeout(str(exc) or "upstream read timed out") from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise httpx.RemoteProtocolError(str(exc)) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.ReadError(str(exc)) from exc
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise _as_httpx(exc) from exc
 
 
 class _Body(httpx.AsyncByteStream):
@@ -137,16 +146,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             return await self._open().request(
                 method, url, headers=headers, data=body, timeout=timeout,
                 allow_redirects=False, compress=None)
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc) or "upstream connect timed out") from exc
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc) or "upstream timed out") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise httpx.RemoteProtocolError(str(exc)) from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.ReadError(str(exc)) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _as_httpx(exc) from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
