@@ -77,6 +77,10 @@ class _Reply:
         return {"type": "http.response.start", "status": self.status, "headers": headers}
 
 
+class _ClientGone(Exception):
+    """The client left before its request body was read: nothing to answer, nothing billed."""
+
+
 async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
     """The request body as it arrives (an ASGI ``receive`` loop)."""
     while True:
@@ -86,10 +90,6 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
         yield message.get("body", b"")
         if not message.get("more_body", False):
             return
-
-
-class _ClientGone(Exception):
-    """The client left before its request body was read: nothing to answer, nothing billed."""
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -170,12 +170,11 @@ async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: A
     return _Reply(upstream.status_code, _JSON, content, headers)
 
 
-async def _stream(reply: _Reply, pieces: AsyncGenerator[bytes, None], receive: Receive,
-                  send: Send) -> None:
+async def _stream(reply: _Reply, receive: Receive, send: Send) -> None:
     """Send a stream's pieces; if the client goes away first, stop the relay (cancelled,
     its ``finally`` bills what was delivered) and return quietly."""
-    task = asyncio.current_task()
-    assert task is not None
+    pieces, task = reply.stream, asyncio.current_task()
+    assert pieces is not None and task is not None
     ended = False
 
     def gone(waiter: asyncio.Future[Message]) -> None:
@@ -219,7 +218,7 @@ class GatewayApp:
             return
         self.gateway.metrics.requests.labels(endpoint.name, "?", str(reply.status)).inc()
         if reply.stream is not None:
-            await _stream(reply, reply.stream, receive, send)
+            await _stream(reply, receive, send)
             return
         await send(reply.start())
         await send({"type": "http.response.body", "body": reply.body, "more_body": False})
