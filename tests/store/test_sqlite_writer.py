@@ -14,7 +14,12 @@ import pytest
 
 from ciyuan.identity import Tenant
 from ciyuan.store.errors import StoreSyncError
-from ciyuan.store.group_sync import BACKSTOP_CHECKPOINT_PAGES, CHECKPOINT_WAL_BYTES, GroupSync
+from ciyuan.store.group_sync import (
+    BACKSTOP_CHECKPOINT_PAGES,
+    CHECKPOINT_WAL_BYTES,
+    GroupSync,
+    wal_backlog_bytes,
+)
 from ciyuan.store.sqlite_identity import SqliteIdentityStore
 from ciyuan.store.sqlite_writer import SqliteWriter
 
@@ -242,3 +247,53 @@ def test_checkpoints_run_in_their_own_thread_and_keep_the_wal_bounded(tmp_path: 
     assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 24
     other.close()
     writer.close()
+
+
+def test_a_wal_started_over_asks_for_no_checkpoint_until_it_fills_again(tmp_path: Path) -> None:
+    """SQLite keeps the WAL file at its largest size after a checkpoint: small writes then
+    must not each set off a checkpoint (they did when the file's size was the measure)."""
+    writer = _writer(tmp_path)
+    with writer.transaction() as conn:
+        conn.execute("CREATE TABLE blobs (b BLOB)")
+    sync = GroupSync(tmp_path / "w.db", writer)
+    piece = CHECKPOINT_WAL_BYTES // 4
+
+    async def main() -> int:
+        for _ in range(6):  # 1.5x the threshold: one checkpoint, a WAL file over 4 MiB
+            with writer.transaction() as conn:
+                conn.execute("INSERT INTO blobs VALUES (zeroblob(?))", (piece,))
+            await sync.wait()
+            await asyncio.sleep(0.02)
+        after_big = sync.checkpoints
+        for i in range(40):  # small writes: a few pages each, far under the threshold
+            with writer.transaction() as conn:
+                conn.execute("INSERT INTO blobs VALUES (zeroblob(?))", (100 + i,))
+            await sync.wait()
+            await asyncio.sleep(0.005)
+        return sync.checkpoints - after_big
+
+    later = asyncio.run(main())
+    sync.close()
+    assert (tmp_path / "w.db-wal").stat().st_size > CHECKPOINT_WAL_BYTES  # kept at its size
+    assert later <= 1
+    writer.close()
+
+
+def test_the_wal_backlog_is_the_frames_no_checkpoint_has_copied(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (b BLOB)")
+    for _ in range(5):
+        conn.execute("INSERT INTO t VALUES (zeroblob(10000))")
+    shm = tmp_path / "b.db-shm"
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    backlog = wal_backlog_bytes(shm)
+    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert copied == frames > 5
+    assert backlog == frames * (page + 24)
+    assert wal_backlog_bytes(shm) == 0  # all copied back
+    conn.execute("INSERT INTO t VALUES (1)")  # the WAL starts over: a frame or two
+    assert 0 < (wal_backlog_bytes(shm) or 0) <= 4 * (page + 24)
+    conn.close()
+    assert wal_backlog_bytes(tmp_path / "missing-shm") is None
