@@ -297,3 +297,57 @@ def test_the_wal_backlog_is_the_frames_no_checkpoint_has_copied(tmp_path: Path) 
     assert 0 < (wal_backlog_bytes(shm) or 0) <= 4 * (page + 24)
     conn.close()
     assert wal_backlog_bytes(tmp_path / "missing-shm") is None
+
+
+def test_what_stores_remember_is_forgotten_when_another_connection_commits(
+        tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+    with writer.transaction():
+        writer.remember("k", 1)
+    _insert(writer, 1)  # this writer's own commits keep it
+    with writer.transaction():
+        assert writer.remembered("k") == 1
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    other.execute("INSERT INTO t VALUES (2)")
+    other.close()
+    with writer.transaction():  # the next BEGIN IMMEDIATE sees the other commit
+        assert writer.remembered("k") is None
+    writer.close()
+
+
+def test_a_single_write_that_fails_leaves_the_turns_other_writes(tmp_path: Path) -> None:
+    writer = _writer(tmp_path)
+
+    async def main() -> None:
+        writer.per_turn(asyncio.get_running_loop())
+        _insert(writer, 1)
+        with pytest.raises(sqlite3.IntegrityError), writer.transaction(single_write=True) as c:
+            c.execute("INSERT INTO t VALUES (2), (1)")  # unique: the statement is undone
+        with writer.transaction(single_write=True) as conn:
+            conn.execute("INSERT INTO t VALUES (3)")
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert _seen(tmp_path) == [1, 3] and writer.turns == 1
+    writer.close()
+
+
+def test_receipt_chains_stay_one_line_across_two_writers(tmp_path: Path) -> None:
+    """Each store skips reading the head its own last write left, unless another
+    connection wrote since: two stores taking turns on one tenant still make one chain."""
+    from ciyuan.receipt.chain import ChainHead
+    from ciyuan.store.sqlite_receipts import SqliteReceiptChainStore
+
+    stores = [SqliteReceiptChainStore(tmp_path / "r.db") for _ in range(2)]
+    seen: list[ChainHead] = []
+
+    def link(head: ChainHead) -> tuple[str, None]:
+        seen.append(head)
+        return f"h{head.seq + 1}", None
+
+    for i in range(8):
+        stores[(i // 3) % 2].advance("acme", link)  # three on one, then the other
+    assert [(h.seq, h.sha256) for h in seen[1:]] == [(i, f"h{i}") for i in range(1, 8)]
+    assert stores[0].head("acme") == ChainHead("acme", 8, "h8")
+    for store in stores:
+        store.close()

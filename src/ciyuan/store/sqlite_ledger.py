@@ -52,6 +52,8 @@ _IN_CHUNK = 500
 #: The journal's one UNIQUE index, (id, kind): a stored id that an attempt without lookups
 #: hit (its INTEGER PRIMARY KEY reports SQLITE_CONSTRAINT_PRIMARYKEY instead).
 _UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
+#: The journal's (seq, hash) as the writer's last write left it (SqliteWriter.remembered)
+_HEAD_KEY = "journal_head"
 _STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
 _ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
                  "credits_must_not_exceed_debits, credit_limit")
@@ -182,8 +184,19 @@ class SqliteLedgerStore:
         return self._cache.state(account_ids, transfers, pendings)
 
     def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
+        """The journal's last (seq, hash), inside a write transaction: as this writer left
+        it when no other connection has committed since, else read."""
+        known = self._writer.remembered(_HEAD_KEY)
+        self._writer.forget(_HEAD_KEY)  # until this write is known to have gone in
+        if isinstance(known, tuple):
+            return known
         head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
         return (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
+
+    def _committed(self, batch: BatchWrite) -> None:
+        """After a write's block ended: its accounts and the new head are the stored ones."""
+        self._cache.committed(batch)
+        self._writer.remember(_HEAD_KEY, (batch.seq, batch.head_hash))
 
     @staticmethod
     def _write_batch(conn: sqlite3.Connection, batch: BatchWrite) -> None:
@@ -214,7 +227,7 @@ class SqliteLedgerStore:
             if batch is None:
                 batch = self._attempt(conn, transfers, now_ns, look_up_ids=True)
                 assert batch is not None, "with every id looked up, nothing is assumed"
-        self._cache.committed(batch)
+        self._committed(batch)
         return batch.results
 
     def _attempt(self, conn: sqlite3.Connection, transfers: Sequence[Transfer], now_ns: int,
@@ -254,7 +267,7 @@ class SqliteLedgerStore:
             state, expiries = expire_due(state, now_ns, only=due)
             batch = effects_write(expiries, state.balances, *head)
             self._write_batch(conn, batch)
-        self._cache.committed(batch)
+        self._committed(batch)
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------

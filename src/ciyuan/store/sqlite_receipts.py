@@ -46,15 +46,20 @@ class SqliteReceiptChainStore:
             return self._read(self._conn, tenant_id)
 
     def advance(self, tenant_id: str, link: Callable[[ChainHead], tuple[str, T]]) -> T:
-        with self._writer.transaction() as conn:
-            head = self._read(conn, tenant_id)
+        key = f"receipt_chain_heads:{tenant_id}"
+        with self._writer.transaction(single_write=True) as conn:
+            head = self._writer.remembered(key)
+            if not isinstance(head, ChainHead):  # not written by this writer since
+                head = self._read(conn, tenant_id)
+            self._writer.forget(key)  # until this write is known to have gone in
             new_hash, value = link(head)
             conn.execute(
                 "INSERT INTO receipt_chain_heads (tenant, seq, sha256, updated_at_ns) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, "
                 "sha256 = excluded.sha256, updated_at_ns = excluded.updated_at_ns",
                 (tenant_id, head.seq + 1, new_hash, time.time_ns()))
-            return value
+        self._writer.remember(key, ChainHead(tenant_id, head.seq + 1, new_hash))
+        return value
 
     def close(self) -> None:
         if self._own_writer:

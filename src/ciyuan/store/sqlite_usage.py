@@ -74,7 +74,7 @@ class SqliteUsageStore:
 
     def begin(self, record: UsageRecord) -> UsageRecord:
         check_begin(record)
-        with self._writer.transaction() as conn:
+        with self._writer.transaction(single_write=True) as conn:
             if conn.execute(_INSERT, record_values(record, to_us)).rowcount == 1:
                 return record  # inserted: the stored record is this one
             stored = self._one(conn, record.id)
@@ -84,7 +84,7 @@ class SqliteUsageStore:
     def complete(self, record: UsageRecord) -> UsageRecord:
         check_completion(record)
         values = record_values(record, to_us)
-        with self._writer.transaction() as conn:
+        with self._writer.transaction(single_write=True) as conn:
             # the common case in one statement: still pending, same tenant and start
             if conn.execute(_COMPLETE, completion_params(record, values)).rowcount == 1:
                 return record

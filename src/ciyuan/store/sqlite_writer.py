@@ -20,6 +20,15 @@ told each succeeded; the writer then refuses every later write with
 :class:`~ciyuan.store.errors.StoreSyncError` (fail-stop, as a database does after a failed
 ``fsync``): the gateway must be restarted, and ``ciyuan reconcile`` settles what was left
 pending.
+
+**What the stores remember between writes** (:meth:`SqliteWriter.remembered`): a value a
+store read or wrote inside a write transaction — the ledger's chain head, a tenant's receipt
+chain head — is still the stored one at the next write transaction if no other connection
+committed in between, and SQLite says whether one did: ``PRAGMA data_version`` changes when
+another connection commits (not when this one does). The writer reads it at each
+``BEGIN IMMEDIATE`` (once a turn) and forgets everything remembered when it changed, so a
+call's writes skip reading back what the previous ones left, while a ``ciyuan budgets set``
+or a second worker on the same file is seen by the very next transaction.
 """
 
 from __future__ import annotations
@@ -40,7 +49,11 @@ from ciyuan.store.sqlite_connect import (
     writer_connection,
 )
 
-__all__ = ["SqliteWriter"]
+__all__ = ["REMEMBERED_KEYS", "SqliteWriter"]
+
+#: At most this many values remembered by the stores of one writer (then all are forgotten:
+#: they are read again at their next write)
+REMEMBERED_KEYS = 10_000
 
 
 class _Loop(Protocol):
@@ -64,6 +77,8 @@ class SqliteWriter:
         #: turns committed and writes that went into them (tests and profiling read them)
         self.turns = 0
         self.writes = 0
+        self._data_version = -1  # PRAGMA data_version at the last BEGIN IMMEDIATE
+        self._memo: dict[str, object] = {}  # what stores remember (see the module's docstring)
 
     def automatic_checkpoint(self, pages: int) -> None:
         """Let SQLite checkpoint on this connection only once the WAL holds ``pages`` (a
@@ -78,9 +93,13 @@ class SqliteWriter:
             self._loop, self._loop_thread = loop, threading.get_ident()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, single_write: bool = False) -> Iterator[sqlite3.Connection]:
         """One write: committed when the block ends (its own transaction), or, per turn, a
-        savepoint of the turn's transaction; undone if the block raises."""
+        savepoint of the turn's transaction; undone if the block raises.
+
+        ``single_write``: the block changes the database with at most one statement (reads
+        around it are free), which SQLite undoes by itself if it fails, so a turn needs no
+        savepoint for it (two statements fewer a write)."""
         loop = self._loop
         if (loop is None or threading.get_ident() != self._loop_thread
                 or not loop.is_running()):  # another thread, or the loop has stopped
@@ -90,6 +109,7 @@ class SqliteWriter:
                     self._commit_locked()
                 self._refuse_if_lost()
                 with begin_immediate(self.conn) as conn:
+                    self._observe_others()
                     yield conn
             return
         with self.lock:
@@ -97,18 +117,43 @@ class SqliteWriter:
             conn = self.conn
             if not conn.in_transaction:
                 self._open_turn()
-            conn.execute("SAVEPOINT turn_write")
+            if not single_write:
+                conn.execute("SAVEPOINT turn_write")
             try:
                 yield conn
             except BaseException:
-                if conn.in_transaction:
+                if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                    self._lose("a write failed and SQLite rolled back the transaction")
+                elif not single_write:
                     conn.execute("ROLLBACK TO turn_write")
                     conn.execute("RELEASE turn_write")
-                else:  # SQLite rolled the whole transaction back: the turn is lost
-                    self._lose("a write failed and SQLite rolled back the transaction")
                 raise
-            conn.execute("RELEASE turn_write")
+            if not single_write:
+                conn.execute("RELEASE turn_write")
             self.writes += 1
+
+    def remembered(self, key: str) -> object | None:
+        """What a store noted under ``key`` with :meth:`remember`, if no other connection
+        has committed since; only inside :meth:`transaction` (which checks that)."""
+        return self._memo.get(key)
+
+    def remember(self, key: str, value: object) -> None:
+        """Note ``value`` (the database's state as this writer left it) for the next write
+        transactions; call it after the write's block ended without an error."""
+        if len(self._memo) >= REMEMBERED_KEYS:
+            self._memo.clear()
+        self._memo[key] = value
+
+    def forget(self, key: str) -> None:
+        self._memo.pop(key, None)
+
+    def _observe_others(self) -> None:
+        """At a ``BEGIN IMMEDIATE``: forget what stores remembered if another connection
+        committed since the last one."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._memo.clear()
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -126,6 +171,7 @@ class SqliteWriter:
     def _open_turn(self) -> None:
         commit_open_turns()  # another writer of this thread: one lock at a time
         self.conn.execute("BEGIN IMMEDIATE")
+        self._observe_others()
         assert self._loop is not None
         turn_opened(self)
         self._loop.call_soon(self._commit_quietly)  # the turn ends: commit
@@ -158,6 +204,7 @@ class SqliteWriter:
 
     def _lose(self, why: str) -> None:
         self._lost = self._lost or why
+        self._memo.clear()
         self._closed_turn()
 
     def _refuse_if_lost(self) -> None:
