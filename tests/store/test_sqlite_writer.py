@@ -15,13 +15,16 @@ import pytest
 from ciyuan.identity import Tenant
 from ciyuan.store.errors import StoreSyncError
 from ciyuan.store.group_sync import (
-    BACKSTOP_CHECKPOINT_PAGES,
-    CHECKPOINT_WAL_BYTES,
+    CHECKPOINT_STEP_BYTES,
+    WAL_KEPT_BYTES,
+    WRITER_CHECKPOINT_PAGES,
     GroupSync,
-    wal_backlog_bytes,
 )
 from ciyuan.store.sqlite_identity import SqliteIdentityStore
 from ciyuan.store.sqlite_writer import SqliteWriter
+
+#: About where the WAL starts over: 1,000 pages of 4 KiB (the writer's checkpoint threshold)
+WAL_THRESHOLD = 4 * 1024 * 1024
 
 
 def _writer(tmp_path: Path) -> SqliteWriter:
@@ -227,7 +230,7 @@ def test_checkpoints_run_in_their_own_thread_and_keep_the_wal_bounded(tmp_path: 
     with writer.transaction() as conn:
         conn.execute("CREATE TABLE blobs (b BLOB)")
     sync = GroupSync(tmp_path / "w.db", writer)
-    piece = CHECKPOINT_WAL_BYTES // 4
+    piece = WAL_THRESHOLD // 4
 
     async def main() -> None:
         for _ in range(24):  # 6x the checkpoint threshold in all
@@ -239,33 +242,35 @@ def test_checkpoints_run_in_their_own_thread_and_keep_the_wal_bounded(tmp_path: 
     asyncio.run(main())
     sync.close()
     assert writer.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (
-        BACKSTOP_CHECKPOINT_PAGES)  # SQLite's own, on the loop's connection, only as backstop
+        WRITER_CHECKPOINT_PAGES)  # SQLite's own, on the loop's connection, finishes off
+    assert writer.conn.execute("PRAGMA journal_size_limit").fetchone()[0] == WAL_KEPT_BYTES
     assert sync.checkpoints >= 1
     # each checkpoint let the writer start the WAL over: it never held all 24 pieces
-    assert (tmp_path / "w.db-wal").stat().st_size < 3 * CHECKPOINT_WAL_BYTES
+    assert (tmp_path / "w.db-wal").stat().st_size < 3 * WAL_THRESHOLD
     other = sqlite3.connect(tmp_path / "w.db")
     assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 24
     other.close()
     writer.close()
 
 
-def test_a_wal_started_over_asks_for_no_checkpoint_until_it_fills_again(tmp_path: Path) -> None:
-    """SQLite keeps the WAL file at its largest size after a checkpoint: small writes then
-    must not each set off a checkpoint (they did when the file's size was the measure)."""
+def test_a_wal_started_over_asks_for_no_checkpoint_until_it_grows_again(tmp_path: Path) -> None:
+    """SQLite keeps the WAL file at its largest size after it starts over unless told to
+    cut it back: small writes then must not each set off a checkpoint (they did, 40 for
+    40, while the file's size was the measure and stayed over the threshold)."""
     writer = _writer(tmp_path)
     with writer.transaction() as conn:
         conn.execute("CREATE TABLE blobs (b BLOB)")
     sync = GroupSync(tmp_path / "w.db", writer)
-    piece = CHECKPOINT_WAL_BYTES // 4
+    piece = WAL_THRESHOLD // 4
 
     async def main() -> int:
-        for _ in range(6):  # 1.5x the threshold: one checkpoint, a WAL file over 4 MiB
+        for _ in range(6):  # 1.5x the writer's threshold: the WAL starts over once
             with writer.transaction() as conn:
                 conn.execute("INSERT INTO blobs VALUES (zeroblob(?))", (piece,))
             await sync.wait()
             await asyncio.sleep(0.02)
         after_big = sync.checkpoints
-        for i in range(40):  # small writes: a few pages each, far under the threshold
+        for i in range(40):  # small writes: a few pages each, far under a step
             with writer.transaction() as conn:
                 conn.execute("INSERT INTO blobs VALUES (zeroblob(?))", (100 + i,))
             await sync.wait()
@@ -274,29 +279,37 @@ def test_a_wal_started_over_asks_for_no_checkpoint_until_it_fills_again(tmp_path
 
     later = asyncio.run(main())
     sync.close()
-    assert (tmp_path / "w.db-wal").stat().st_size > CHECKPOINT_WAL_BYTES  # kept at its size
+    assert (tmp_path / "w.db-wal").stat().st_size < WAL_THRESHOLD  # cut back
     assert later <= 1
     writer.close()
 
 
-def test_the_wal_backlog_is_the_frames_no_checkpoint_has_copied(tmp_path: Path) -> None:
-    conn = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA wal_autocheckpoint=0")
-    conn.execute("CREATE TABLE t (b BLOB)")
-    for _ in range(5):
-        conn.execute("INSERT INTO t VALUES (zeroblob(10000))")
-    shm = tmp_path / "b.db-shm"
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    backlog = wal_backlog_bytes(shm)
-    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    assert copied == frames > 5
-    assert backlog == frames * (page + 24)
-    assert wal_backlog_bytes(shm) == 0  # all copied back
-    conn.execute("INSERT INTO t VALUES (1)")  # the WAL starts over: a frame or two
-    assert 0 < (wal_backlog_bytes(shm) or 0) <= 4 * (page + 24)
-    conn.close()
-    assert wal_backlog_bytes(tmp_path / "missing-shm") is None
+def test_under_steady_writes_the_wal_starts_over_and_stays_small(tmp_path: Path) -> None:
+    """A checkpoint in another thread never copies the frames written while it runs, so by
+    itself it never lets SQLite start the WAL over: the writer's own checkpoint finishes
+    off after a commit (without it this WAL grew to 40 MiB here, and on)."""
+    writer = _writer(tmp_path)
+    with writer.transaction() as conn:
+        conn.execute("CREATE TABLE blobs (b BLOB)")
+    sync = GroupSync(tmp_path / "w.db", writer)
+    seen: list[int] = []
+
+    async def main() -> None:
+        for _ in range(400):  # 40 MB in all, in 100 kB writes
+            with writer.transaction() as conn:
+                conn.execute("INSERT INTO blobs VALUES (zeroblob(100000))")
+            await sync.wait()
+            seen.append((tmp_path / "w.db-wal").stat().st_size)
+
+    asyncio.run(main())
+    sync.close()
+    assert sync.checkpoints >= 40_000_000 // CHECKPOINT_STEP_BYTES // 4  # the bulk: thread
+    assert max(seen) < 3 * WAL_THRESHOLD
+    assert seen[-1] < 2 * WAL_THRESHOLD
+    other = sqlite3.connect(tmp_path / "w.db")
+    assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 400
+    other.close()
+    writer.close()
 
 
 def test_what_stores_remember_is_forgotten_when_another_connection_commits(
@@ -351,3 +364,32 @@ def test_receipt_chains_stay_one_line_across_two_writers(tmp_path: Path) -> None
     assert stores[0].head("acme") == ChainHead("acme", 8, "h8")
     for store in stores:
         store.close()
+
+
+def test_the_group_commit_leaves_this_process_s_locks_on_the_database_alone(
+        tmp_path: Path) -> None:
+    """POSIX drops every lock a process holds on a file when it closes any descriptor of
+    that file: an ``fsync`` thread that opened and closed ``-shm`` would drop the WAL locks
+    of this process's connections, and another process could then checkpoint away the
+    frames an open read transaction here still reads (two gateway workers lost writes so)."""
+    import subprocess
+    import sys
+
+    writer = _writer(tmp_path)
+    _insert(writer, 1)
+    reader = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)  # holds a read mark
+    _insert(writer, 2)  # frames the reader's snapshot does not include
+    sync = GroupSync(tmp_path / "w.db", writer)
+    sync._fsync()  # what the fsync thread runs
+    checkpoint = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                  "c.execute('PRAGMA busy_timeout=0'); "
+                  "print(c.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0])")
+    other = subprocess.run([sys.executable, "-c", checkpoint, str(tmp_path / "w.db")],
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert other.stdout.strip() == "1"  # busy: this process's reader still holds its lock
+    reader.execute("COMMIT")
+    reader.close()
+    sync.close()
+    writer.close()

@@ -25,19 +25,23 @@ gateway process: with several, each holding the file's only write lock for a who
 makes the others wait (measured slower than a commit per write).
 
 With a writer, checkpoints (copying the WAL back into the database file, with two
-``fsync`` s) run in a thread of their own as well: SQLite's automatic checkpoint would run on
-the committing thread, the event loop, every 1,000 pages (a stall of several milliseconds
-each time, the slowest commits by far). After an ``fsync`` finds more than
-``CHECKPOINT_WAL_BYTES`` of the WAL not yet copied back, a passive checkpoint (it never blocks
-the writer) runs on its own connection; the writer's automatic checkpoint stays as a backstop
-at ``BACKSTOP_CHECKPOINT_PAGES``, for a WAL that grows with no ``fsync`` asked.
+``fsync`` s) are split in two. SQLite's automatic checkpoint runs on the committing
+connection, the event loop, and copies the whole WAL there: every 1,000 pages a stall of
+several milliseconds, the slowest commits by far. So the bulk is copied in a thread of its
+own: each time an ``fsync`` finds the WAL grown by ``CHECKPOINT_STEP_BYTES`` since the last
+copy, a passive checkpoint (it never blocks the writer) runs on its own connection. But a
+checkpoint in another thread never lets SQLite start the WAL over under load — the writer
+adds frames while it runs, and SQLite starts over only when a write transaction begins with
+every frame copied — so the writer's own automatic checkpoint stays, at
+``WRITER_CHECKPOINT_PAGES``: right after a commit, with no other write running, it copies
+the little the thread has not (at most about one step) and the next transaction starts the
+WAL over, which the writer also cuts back to ``WAL_KEPT_BYTES`` (``journal_size_limit``;
+SQLite otherwise keeps the file at its largest size).
 
-What is "not yet copied back" is read from the wal-index header in ``<database>-shm``
-(``mxFrame``, the last valid frame, and ``nBackfill``, the frames a checkpoint has copied;
-https://www.sqlite.org/walformat.html §2.1), not from the WAL file's size: once a checkpoint
-has copied everything, SQLite writes the WAL again from its start but keeps the file at its
-largest size, so its size alone would ask for a checkpoint after every ``fsync``
-(measured: one running all the time, a seventh of the gateway's CPU at 200 calls/s).
+The ``-shm`` file, where SQLite keeps the exact frame counts, is never opened here: POSIX
+drops every lock a process holds on a file when the process closes any descriptor of it, so
+reading ``-shm`` through a descriptor of our own would drop the WAL locks of this process's
+connections (two gateway workers on one file lost writes so, in a version that did).
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,14 +58,16 @@ from ciyuan.store.errors import StoreSyncError
 if TYPE_CHECKING:
     from ciyuan.store.sqlite_writer import SqliteWriter
 
-__all__ = ["BACKSTOP_CHECKPOINT_PAGES", "CHECKPOINT_WAL_BYTES", "GroupSync",
-           "wal_backlog_bytes"]
+__all__ = ["CHECKPOINT_STEP_BYTES", "WAL_KEPT_BYTES", "WRITER_CHECKPOINT_PAGES", "GroupSync"]
 
-#: WAL size past which the checkpoint thread copies it into the database (SQLite's own
-#: automatic checkpoint threshold: 1,000 pages of 4 KiB)
-CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
-#: The writer's own automatic checkpoint, kept for a WAL that grows with no fsync asked
-BACKSTOP_CHECKPOINT_PAGES = 20_000
+#: The checkpoint thread copies the WAL back each time it has grown this much since the
+#: last copy
+CHECKPOINT_STEP_BYTES = 1024 * 1024
+#: The writer's own automatic checkpoint (SQLite's default threshold): copies what the
+#: thread has not, right after a commit, so that the WAL starts over
+WRITER_CHECKPOINT_PAGES = 1000
+#: What the writer cuts the WAL file back to when it starts the WAL over
+WAL_KEPT_BYTES = 1024 * 1024
 
 
 class GroupSync:
@@ -71,7 +76,6 @@ class GroupSync:
     def __init__(self, database: str | Path, writer: SqliteWriter | None = None, *,
                  per_turn: bool = True) -> None:
         self._wal = Path(f"{database}-wal")
-        self._shm = Path(f"{database}-shm")
         self._writer = writer
         self._per_turn = per_turn
         self._database = str(database)
@@ -79,9 +83,10 @@ class GroupSync:
         self._checkpoints: ThreadPoolExecutor | None = None
         self._checkpointer: sqlite3.Connection | None = None  # used in that thread only
         self._checkpointing = False
+        self._copied_at = 0  # the WAL's size at the last copy (0: none since it started over)
         if writer is not None:
             self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-checkpoint")
-            writer.automatic_checkpoint(BACKSTOP_CHECKPOINT_PAGES)
+            writer.automatic_checkpoint(WRITER_CHECKPOINT_PAGES, kept_bytes=WAL_KEPT_BYTES)
         #: waiters of the fsync not yet begun, a future each (one cancelled leaves the rest)
         self._next: list[asyncio.Future[None]] = []
         self._running = False
@@ -128,13 +133,14 @@ class GroupSync:
                 f"fsync of {self._wal} failed: {error}", path=str(self._wal)))
             if self._next:
                 self._start(loop)
-            if error is None and job.result() > CHECKPOINT_WAL_BYTES:
-                self._checkpoint(loop)
+            if error is None:
+                self._maybe_checkpoint(loop, job.result())
 
         job.add_done_callback(done)
 
     def _fsync(self) -> int:
-        """Force the WAL to disk; the bytes of it a checkpoint has still to copy back."""
+        """Force the WAL to disk; its size. (SQLite locks only the database file and
+        ``-shm``, never the WAL, so opening and closing the WAL here drops no lock.)"""
         # opened each time: SQLite may remove the WAL file when its last connection closes
         try:
             fd = os.open(self._wal, os.O_RDONLY)
@@ -142,13 +148,19 @@ class GroupSync:
             return 0  # no WAL: every commit is already in the database file
         try:
             os.fsync(fd)
-            size = os.fstat(fd).st_size
+            return os.fstat(fd).st_size
         finally:
             os.close(fd)
-        backlog = wal_backlog_bytes(self._shm)
-        return size if backlog is None else backlog
 
-    def _checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop, wal_bytes: int) -> None:
+        """After an ``fsync`` found the WAL file at ``wal_bytes``: copy it back once it has
+        grown a step since the last copy (a smaller file: the WAL started over)."""
+        if wal_bytes < self._copied_at:
+            self._copied_at = 0
+        if wal_bytes >= self._copied_at + CHECKPOINT_STEP_BYTES:
+            self._checkpoint(loop, wal_bytes)
+
+    def _checkpoint(self, loop: asyncio.AbstractEventLoop, wal_bytes: int) -> None:
         if self._checkpoints is None or self._checkpointing:
             return
         self._checkpointing = True
@@ -157,7 +169,8 @@ class GroupSync:
         def done(job: asyncio.Future[None]) -> None:
             self._checkpointing = False
             self.checkpoints += 1
-            job.exception()  # a failed checkpoint loses nothing: the WAL keeps every frame
+            if job.exception() is None:  # a failed one loses nothing: the WAL keeps it all
+                self._copied_at = wal_bytes
 
         job.add_done_callback(done)
 
@@ -173,29 +186,6 @@ class GroupSync:
             self._checkpoints.shutdown(wait=True)
         if self._checkpointer is not None:
             self._checkpointer.close()
-
-
-#: The wal-index header (https://www.sqlite.org/walformat.html §2.1), in the machine's byte
-#: order: ``szPage`` (u16) at byte 14, ``mxFrame`` (u32) at 16; ``nBackfill`` (u32) of the
-#: checkpoint information that follows the header's two 48-byte copies, at byte 96.
-_WAL_INDEX = struct.Struct("=14xHI76xI")
-#: Each WAL frame is a page after a 24-byte frame header.
-_FRAME_HEADER_BYTES = 24
-
-
-def wal_backlog_bytes(shm: Path) -> int | None:
-    """Bytes of WAL frames not yet copied into the database, from the wal-index header;
-    ``None`` when it cannot be read (no ``-shm`` file, or one too short)."""
-    try:
-        with shm.open("rb") as f:
-            header = f.read(_WAL_INDEX.size)
-    except OSError:
-        return None
-    if len(header) < _WAL_INDEX.size:
-        return None
-    stored_page, frames, backfilled = _WAL_INDEX.unpack(header)
-    page = 65536 if stored_page == 1 else int(stored_page)  # a 64 KiB page is stored as 1
-    return max(0, int(frames) - int(backfilled)) * (page + _FRAME_HEADER_BYTES)
 
 
 def _settle(waiters: list[asyncio.Future[None]], error: StoreSyncError | None) -> None:

@@ -80,11 +80,14 @@ class SqliteWriter:
         self._data_version = -1  # PRAGMA data_version at the last BEGIN IMMEDIATE
         self._memo: dict[str, object] = {}  # what stores remember (see the module's docstring)
 
-    def automatic_checkpoint(self, pages: int) -> None:
-        """Let SQLite checkpoint on this connection only once the WAL holds ``pages`` (a
-        :class:`~ciyuan.store.group_sync.GroupSync` checkpoints in its own thread)."""
+    def automatic_checkpoint(self, pages: int, *, kept_bytes: int = -1) -> None:
+        """Let SQLite checkpoint on this connection, right after a commit, once the WAL
+        holds ``pages`` (a :class:`~ciyuan.store.group_sync.GroupSync` copies most of it
+        in its own thread before), and cut the WAL file back to ``kept_bytes`` whenever
+        this connection starts it over (-1: SQLite's default, never)."""
         with self.lock:
             self.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+            self.conn.execute(f"PRAGMA journal_size_limit={int(kept_bytes)}")
 
     def per_turn(self, loop: _Loop) -> None:
         """From now on, writes from ``loop``'s thread (the caller's) share a transaction per
