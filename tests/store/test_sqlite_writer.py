@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 import threading
 import time
@@ -19,6 +20,7 @@ from ciyuan.store.group_sync import (
     WAL_KEPT_BYTES,
     WRITER_CHECKPOINT_PAGES,
     GroupSync,
+    wal_length,
 )
 from ciyuan.store.sqlite_identity import SqliteIdentityStore
 from ciyuan.store.sqlite_writer import SqliteWriter
@@ -279,9 +281,34 @@ def test_a_wal_started_over_asks_for_no_checkpoint_until_it_grows_again(tmp_path
 
     later = asyncio.run(main())
     sync.close()
-    assert (tmp_path / "w.db-wal").stat().st_size < WAL_THRESHOLD  # cut back
+    assert _wal_length(tmp_path / "w.db-wal") < WAL_THRESHOLD  # started over
     assert later <= 1
     writer.close()
+
+
+def _wal_length(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return wal_length(fd)
+    finally:
+        os.close(fd)
+
+
+def test_the_wal_length_counts_the_frames_since_it_started_over(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "l.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (b BLOB)")
+    for _ in range(20):
+        conn.execute("INSERT INTO t VALUES (zeroblob(20000))")
+    frame = conn.execute("PRAGMA page_size").fetchone()[0] + 24
+    wal = tmp_path / "l.db-wal"
+    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames == copied > 100 and _wal_length(wal) == frames * frame
+    conn.execute("INSERT INTO t VALUES (1)")  # starts the WAL over, in place
+    assert wal.stat().st_size >= frames * frame  # the file keeps its size ...
+    assert 0 < _wal_length(wal) <= 3 * frame  # ... the round is a frame or two
+    conn.close()
 
 
 def test_under_steady_writes_the_wal_starts_over_and_stays_small(tmp_path: Path) -> None:

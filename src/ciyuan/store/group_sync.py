@@ -28,15 +28,16 @@ With a writer, checkpoints (copying the WAL back into the database file, with tw
 ``fsync`` s) are split in two. SQLite's automatic checkpoint runs on the committing
 connection, the event loop, and copies the whole WAL there: every 1,000 pages a stall of
 several milliseconds, the slowest commits by far. So the bulk is copied in a thread of its
-own: each time an ``fsync`` finds the WAL grown by ``CHECKPOINT_STEP_BYTES`` since the last
-copy, a passive checkpoint (it never blocks the writer) runs on its own connection. But a
-checkpoint in another thread never lets SQLite start the WAL over under load — the writer
-adds frames while it runs, and SQLite starts over only when a write transaction begins with
-every frame copied — so the writer's own automatic checkpoint stays, at
-``WRITER_CHECKPOINT_PAGES``: right after a commit, with no other write running, it copies
-the little the thread has not (at most about one step) and the next transaction starts the
-WAL over, which the writer also cuts back to ``WAL_KEPT_BYTES`` (``journal_size_limit``;
-SQLite otherwise keeps the file at its largest size).
+own: each time an ``fsync`` finds the WAL's frames grown by ``CHECKPOINT_STEP_BYTES``
+since the last copy (:func:`wal_length`: the frames since the WAL last started over, read
+from the WAL's own headers; the file's size only says the largest it has been), a passive
+checkpoint (it never blocks the writer) runs on its own connection. But a checkpoint in
+another thread never lets SQLite start the WAL over under load — the writer adds frames
+while it runs, and SQLite starts over only when a write transaction begins with every frame
+copied — so the writer's own automatic checkpoint stays, at ``WRITER_CHECKPOINT_PAGES``:
+right after a commit, with no other write running, it copies what the thread has not (the
+frames of the last megabyte or so) and the next transaction starts the WAL over. A file
+once grown past ``WAL_KEPT_BYTES`` is cut back to it then (``journal_size_limit``).
 
 The ``-shm`` file, where SQLite keeps the exact frame counts, is never opened here: POSIX
 drops every lock a process holds on a file when the process closes any descriptor of it, so
@@ -49,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,16 +60,19 @@ from ciyuan.store.errors import StoreSyncError
 if TYPE_CHECKING:
     from ciyuan.store.sqlite_writer import SqliteWriter
 
-__all__ = ["CHECKPOINT_STEP_BYTES", "WAL_KEPT_BYTES", "WRITER_CHECKPOINT_PAGES", "GroupSync"]
+__all__ = ["CHECKPOINT_STEP_BYTES", "WAL_KEPT_BYTES", "WRITER_CHECKPOINT_PAGES", "GroupSync",
+           "wal_length"]
 
 #: The checkpoint thread copies the WAL back each time it has grown this much since the
 #: last copy
-CHECKPOINT_STEP_BYTES = 1024 * 1024
+CHECKPOINT_STEP_BYTES = 3 * 1024 * 1024
 #: The writer's own automatic checkpoint (SQLite's default threshold): copies what the
 #: thread has not, right after a commit, so that the WAL starts over
 WRITER_CHECKPOINT_PAGES = 1000
-#: What the writer cuts the WAL file back to when it starts the WAL over
-WAL_KEPT_BYTES = 1024 * 1024
+#: What the writer cuts the WAL file back to when it starts the WAL over: more than one
+#: round's length, so that the rounds of a steady load write the file over in place (an
+#: ``fsync`` of a growing file costs more), while a WAL once grown large is trimmed
+WAL_KEPT_BYTES = 8 * 1024 * 1024
 
 
 class GroupSync:
@@ -139,8 +144,9 @@ class GroupSync:
         job.add_done_callback(done)
 
     def _fsync(self) -> int:
-        """Force the WAL to disk; its size. (SQLite locks only the database file and
-        ``-shm``, never the WAL, so opening and closing the WAL here drops no lock.)"""
+        """Force the WAL to disk; the bytes of its frames since it last started over.
+        (SQLite locks only the database file and ``-shm``, never the WAL, so opening and
+        closing the WAL here drops no lock.)"""
         # opened each time: SQLite may remove the WAL file when its last connection closes
         try:
             fd = os.open(self._wal, os.O_RDONLY)
@@ -148,13 +154,13 @@ class GroupSync:
             return 0  # no WAL: every commit is already in the database file
         try:
             os.fsync(fd)
-            return os.fstat(fd).st_size
+            return wal_length(fd)
         finally:
             os.close(fd)
 
     def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop, wal_bytes: int) -> None:
-        """After an ``fsync`` found the WAL file at ``wal_bytes``: copy it back once it has
-        grown a step since the last copy (a smaller file: the WAL started over)."""
+        """After an ``fsync`` found ``wal_bytes`` of frames in the WAL: copy them back once
+        they have grown a step since the last copy (fewer: the WAL started over)."""
         if wal_bytes < self._copied_at:
             self._copied_at = 0
         if wal_bytes >= self._copied_at + CHECKPOINT_STEP_BYTES:
@@ -186,6 +192,38 @@ class GroupSync:
             self._checkpoints.shutdown(wait=True)
         if self._checkpointer is not None:
             self._checkpointer.close()
+
+
+#: The WAL file's header (https://www.sqlite.org/fileformat.html#the_write_ahead_log): big-
+#: endian, the page size at byte 8 and the two salts at bytes 16-23; each frame is a 24-byte
+#: header (its salts at bytes 8-15) and a page.
+_WAL_HEADER = struct.Struct(">8xI4x8s8x")
+_FRAME_HEADER_BYTES = 24
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def wal_length(fd: int) -> int:
+    """Bytes of the frames the WAL open at ``fd`` holds since it last started over.
+
+    SQLite writes the WAL again from its start after a checkpoint, and every frame carries
+    the salts of the header it was written under, so the frames of this round are the
+    leading ones with the header's salts (found by bisection, a few reads of 8 bytes); the
+    stale frames of earlier rounds after them do not count. The file's size alone would say
+    the largest the WAL has ever been. An unreadable header counts as the whole file."""
+    size = os.fstat(fd).st_size
+    header = os.pread(fd, 32, 0)
+    if len(header) < 32 or struct.unpack(">I", header[:4])[0] not in _WAL_MAGIC:
+        return size
+    page, salts = _WAL_HEADER.unpack(header)
+    frame = int(page) + _FRAME_HEADER_BYTES
+    low, high = 0, max(0, (size - 32) // frame)  # frames [0, low) are of this round
+    while low < high:
+        middle = (low + high) // 2
+        if os.pread(fd, 8, 32 + middle * frame + 8) == salts:
+            low = middle + 1
+        else:
+            high = middle
+    return low * frame
 
 
 def _settle(waiters: list[asyncio.Future[None]], error: StoreSyncError | None) -> None:
