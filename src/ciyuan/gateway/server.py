@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -185,18 +186,22 @@ def _outcomes(gateway: Gateway, settings: Settings) -> list[BaseRoute]:
         outcomes=open_outcome_store(settings.db_url), now=gateway.now))
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Ask Linux to send this worker SIGTERM when the parent dies, even by SIGKILL, so no
-    worker outlives its server (a no-op elsewhere)."""
+    worker outlives its server (a no-op elsewhere). A parent that died before the request
+    was made sends nothing: then the worker is already an orphan, and leaves at once."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise SystemExit(0)
 
 
-def _forked_worker(settings: Settings, options: ServeOptions, sock: socket.socket) -> None:
-    _die_with_parent()
+def _forked_worker(settings: Settings, options: ServeOptions, sock: socket.socket,
+                   parent: int) -> None:
+    _die_with_parent(parent)
     _worker(settings, options, sock)
 
 
@@ -245,8 +250,9 @@ def serve(settings: Settings, options: ServeOptions,
         _worker(settings, options, sock)
         return
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_forked_worker, args=(settings, options, sock),
-                               daemon=True) for _ in range(options.workers)]
+    workers = [context.Process(target=_forked_worker,
+                               args=(settings, options, sock, os.getpid()), daemon=True)
+                for _ in range(options.workers)]
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(0)  # runs the finally below: the workers are stopped, not orphaned
