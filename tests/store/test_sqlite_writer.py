@@ -346,12 +346,13 @@ def test_what_stores_remember_is_forgotten_when_another_connection_commits(
         writer.remember("k", 1)
     _insert(writer, 1)  # this writer's own commits keep it
     with writer.transaction():
-        assert writer.remembered("k") == 1
+        assert writer.recall("k") == 1
+        writer.remember("k", 1)  # taken out by recall: noted again
     other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
     other.execute("INSERT INTO t VALUES (2)")
     other.close()
     with writer.transaction():  # the next BEGIN IMMEDIATE sees the other commit
-        assert writer.remembered("k") is None
+        assert writer.recall("k") is None
     writer.close()
 
 

@@ -88,7 +88,7 @@ class GroupSync:
         self._checkpoints: ThreadPoolExecutor | None = None
         self._checkpointer: sqlite3.Connection | None = None  # used in that thread only
         self._checkpointing = False
-        self._copied_at = 0  # the WAL's size at the last copy (0: none since it started over)
+        self._copied_at = 0  # the WAL's length at the last copy (0: none since it started over)
         if writer is not None:
             self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="ciyuan-checkpoint")
             writer.automatic_checkpoint(WRITER_CHECKPOINT_PAGES, kept_bytes=WAL_KEPT_BYTES)
@@ -195,9 +195,9 @@ class GroupSync:
 
 
 #: The WAL file's header (https://www.sqlite.org/fileformat.html#the_write_ahead_log): big-
-#: endian, the page size at byte 8 and the two salts at bytes 16-23; each frame is a 24-byte
-#: header (its salts at bytes 8-15) and a page.
-_WAL_HEADER = struct.Struct(">8xI4x8s8x")
+#: endian, the magic number at byte 0, the page size at byte 8 and the two salts at bytes
+#: 16-23; each frame is a 24-byte header (its salts at bytes 8-15) and a page.
+_WAL_HEADER = struct.Struct(">I4xI4x8s8x")
 _FRAME_HEADER_BYTES = 24
 _WAL_MAGIC = (0x377F0682, 0x377F0683)
 
@@ -211,10 +211,12 @@ def wal_length(fd: int) -> int:
     stale frames of earlier rounds after them do not count. The file's size alone would say
     the largest the WAL has ever been. An unreadable header counts as the whole file."""
     size = os.fstat(fd).st_size
-    header = os.pread(fd, 32, 0)
-    if len(header) < 32 or struct.unpack(">I", header[:4])[0] not in _WAL_MAGIC:
+    header = os.pread(fd, _WAL_HEADER.size, 0)
+    if len(header) < _WAL_HEADER.size:
         return size
-    page, salts = _WAL_HEADER.unpack(header)
+    magic, page, salts = _WAL_HEADER.unpack(header)
+    if magic not in _WAL_MAGIC:
+        return size
     frame = int(page) + _FRAME_HEADER_BYTES
     low, high = 0, max(0, (size - 32) // frame)  # frames [0, low) are of this round
     while low < high:

@@ -52,7 +52,7 @@ _IN_CHUNK = 500
 #: The journal's one UNIQUE index, (id, kind): a stored id that an attempt without lookups
 #: hit (its INTEGER PRIMARY KEY reports SQLITE_CONSTRAINT_PRIMARYKEY instead).
 _UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
-#: The journal's (seq, hash) as the writer's last write left it (SqliteWriter.remembered)
+#: The journal's (seq, hash) as the writer's last write left it (SqliteWriter.recall)
 _HEAD_KEY = "journal_head"
 _STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
 _ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
@@ -186,8 +186,7 @@ class SqliteLedgerStore:
     def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         """The journal's last (seq, hash), inside a write transaction: as this writer left
         it when no other connection has committed since, else read."""
-        known = self._writer.remembered(_HEAD_KEY)
-        self._writer.forget(_HEAD_KEY)  # until this write is known to have gone in
+        known = self._writer.recall(_HEAD_KEY)
         if isinstance(known, tuple):
             return known
         head = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()

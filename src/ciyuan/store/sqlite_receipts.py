@@ -48,10 +48,9 @@ class SqliteReceiptChainStore:
     def advance(self, tenant_id: str, link: Callable[[ChainHead], tuple[str, T]]) -> T:
         key = f"receipt_chain_heads:{tenant_id}"
         with self._writer.transaction(single_write=True) as conn:
-            head = self._writer.remembered(key)
+            head = self._writer.recall(key)
             if not isinstance(head, ChainHead):  # not written by this writer since
                 head = self._read(conn, tenant_id)
-            self._writer.forget(key)  # until this write is known to have gone in
             new_hash, value = link(head)
             conn.execute(
                 "INSERT INTO receipt_chain_heads (tenant, seq, sha256, updated_at_ns) "

@@ -21,7 +21,7 @@ told each succeeded; the writer then refuses every later write with
 ``fsync``): the gateway must be restarted, and ``ciyuan reconcile`` settles what was left
 pending.
 
-**What the stores remember between writes** (:meth:`SqliteWriter.remembered`): a value a
+**What the stores remember between writes** (:meth:`SqliteWriter.recall`): a value a
 store read or wrote inside a write transaction — the ledger's chain head, a tenant's receipt
 chain head — is still the stored one at the next write transaction if no other connection
 committed in between, and SQLite says whether one did: ``PRAGMA data_version`` changes when
@@ -135,10 +135,11 @@ class SqliteWriter:
                 conn.execute("RELEASE turn_write")
             self.writes += 1
 
-    def remembered(self, key: str) -> object | None:
+    def recall(self, key: str) -> object | None:
         """What a store noted under ``key`` with :meth:`remember`, if no other connection
-        has committed since; only inside :meth:`transaction` (which checks that)."""
-        return self._memo.get(key)
+        has committed since; only inside :meth:`transaction` (which checks that). It is
+        taken out: the write about to change it remembers the new value once it is in."""
+        return self._memo.pop(key, None)
 
     def remember(self, key: str, value: object) -> None:
         """Note ``value`` (the database's state as this writer left it) for the next write
@@ -146,9 +147,6 @@ class SqliteWriter:
         if len(self._memo) >= REMEMBERED_KEYS:
             self._memo.clear()
         self._memo[key] = value
-
-    def forget(self, key: str) -> None:
-        self._memo.pop(key, None)
 
     def _observe_others(self) -> None:
         """At a ``BEGIN IMMEDIATE``: forget what stores remembered if another connection
