@@ -160,6 +160,72 @@ def test_a_writer_sees_what_another_writer_committed(store_target: Target,
         other.close()
 
 
+def test_a_hold_kept_by_one_writer_and_voided_by_another_is_not_posted(
+        store_target: Target, store: LedgerStore) -> None:
+    """A store keeps the holds it placed until they are resolved (ledger_rows.AccountCache),
+    so settling one reads nothing back; a void by another store on the same database moves
+    the chain head, and the post here then finds the hold voided instead of spending it."""
+
+    def resolve(transfer_id: str, amount: int, flag: TransferFlags, hold: str) -> Transfer:
+        return Transfer(transfer_id, "wallet", "revenue", amount, flags=flag, pending_id=hold)
+
+    other = store_target.open(clock=lambda: 1_000)
+    try:
+        assert store.submit([Transfer("fund", "funding", "wallet", 10)]) == ["ok"]
+        holds = [Transfer(i, "wallet", "revenue", 4, flags=TransferFlags.PENDING, timeout_s=60)
+                 for i in ("h1", "h2")]
+        assert store.submit(holds) == ["ok", "ok"]
+        assert other.submit([resolve("v1", 4, TransferFlags.VOID_PENDING, "h1")]) == ["ok"]
+        post = resolve("p1", 4, TransferFlags.POST_PENDING, "h1")
+        assert store.submit([post]) == ["pending-already-voided"]
+        assert store.submit([resolve("p2", 2, TransferFlags.POST_PENDING, "h2")]) == ["ok"]
+        assert store.submit([resolve("p3", 1, TransferFlags.POST_PENDING, "h2")]) == [
+            "pending-already-posted"]
+        assert store.balance("wallet") == other.balance("wallet") == Balance(
+            debits_posted=2, credits_posted=10)
+        assert store.verify().ok
+    finally:
+        other.close()
+
+
+def test_settling_a_hold_placed_here_reads_nothing_back(tmp_path: Path) -> None:
+    """The gateway settles each hold it placed a moment before: the post takes the hold
+    and its status from the cache (no journal or pendings read), its accounts too."""
+    store = sqlite_ledger.SqliteLedgerStore(tmp_path / "ledger.db")
+    try:
+        assert store.create_accounts(ACCOUNTS) == ["ok"] * 3
+        assert store.submit([Transfer("fund", "funding", "wallet", 10),
+                             Transfer("h1", "wallet", "revenue", 4, flags=TransferFlags.PENDING,
+                                      timeout_s=60)]) == ["ok", "ok"]
+        statements: list[str] = []
+        store._conn.set_trace_callback(statements.append)
+        assert store.submit([Transfer("p1", "wallet", "revenue", 3, pending_id="h1",
+                                      flags=TransferFlags.POST_PENDING)]) == ["ok"]
+        store._conn.set_trace_callback(None)
+        reads = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+        assert reads == [], reads
+        assert store.balance("wallet") == Balance(debits_posted=3, credits_posted=10)
+        assert store.verify().ok
+    finally:
+        store.close()
+
+
+def test_an_id_found_absent_is_seen_once_stored_here_or_by_another_writer(
+        store_target: Target, store: LedgerStore) -> None:
+    """``transfers`` need not ask again for an id it found absent (the SQLite store
+    remembers it: the budgets look for a next revision on every call), but an id stored
+    since, by this store or another on the same database, is found."""
+    other = store_target.open(clock=lambda: 1_000)
+    try:
+        assert store.transfers(["t1", "t2"]) == {} and store.transfers(["t1", "t2"]) == {}
+        assert store.submit([Transfer("t1", "funding", "wallet", 5)]) == ["ok"]
+        assert set(store.transfers(["t1", "t2"])) == {"t1"}
+        assert other.submit([Transfer("t2", "funding", "wallet", 6)]) == ["ok"]
+        assert store.transfers(["t1", "t2"])["t2"].amount == 6
+    finally:
+        other.close()
+
+
 def test_a_ledger_written_before_migration_4_is_carried_over(
         store_target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
     """0004 rebuilds the journal's keys; history written under 0001-0003 survives it whole

@@ -4,9 +4,9 @@ judgement is, and how the question and answer are read off a chat call.
 A configured share of completed chat calls is graded by a judge model (``ciyuan.gateway.
 judging`` runs it, off the request path). Which calls: a call is sampled when the first 64
 bits of the SHA-256 of its usage-record id, read as a fraction of 2^64, are below the share —
-record ids are random, so each call is sampled independently with probability ``share``, and
-the decision can be re-derived from the id alone (an auditor can check which calls should have
-been judged). Evaluation calls, judge calls among them, are never sampled.
+every record id carries 74 random bits, so each call is sampled independently with probability
+``share``, and the decision can be re-derived from the id alone (an auditor can check which
+calls should have been judged). Evaluation calls, judge calls among them, are never sampled.
 """
 
 from __future__ import annotations

@@ -215,35 +215,44 @@ def copy_binary(rows: list[JournalRow], layout: bytes) -> bytes:
     return bytes(out)
 
 
-#: Accounts an :class:`AccountCache` holds at most; past it, it starts again empty.
+#: Accounts and holds an :class:`AccountCache` keeps at most; past it, it starts again empty.
 ACCOUNT_CACHE_MAX = 65_536
+_PENDING_FLAG = int(TransferFlags.PENDING)
+_RESOLVED = ("", None)
 
 
 class AccountCache:
-    """The accounts (fields and balances) a store's writer has read or written, valid at
-    one chain head.
+    """The accounts (fields and balances) a store's writer has read or written, and the
+    holds (pending transfers) it wrote that are still open, valid at one chain head.
 
     An account's fields never change once created, and its balance changes only with a
-    journal entry, which moves the chain head. So what a writer read or wrote at head H is
-    still the stored state for as long as the head is H: a write transaction that finds
-    the head where this writer's last commit left it (another process may write the same
-    database) takes its accounts from here and loads only those it has not seen. Any other
-    head empties the cache. It is updated only after a commit succeeded; a write cut off
-    before its commit was confirmed leaves the cache at the older head, which no longer
-    matches, so the next write loads again.
+    journal entry, which moves the chain head; a pending transfer never changes, and its
+    status changes only with a journal entry too (a post, a void, an expiry). So what a
+    writer read or wrote at head H is still the stored state for as long as the head is H:
+    a write transaction that finds the head where this writer's last commit left it
+    (another process may write the same database) takes its accounts and the holds it
+    settles from here and loads only what it has not seen. Any other head empties the
+    cache. It is updated only after a commit succeeded; a write cut off before its commit
+    was confirmed leaves the cache at the older head, which no longer matches, so the next
+    write loads again. A hold leaves the cache once it is resolved (a retried settlement
+    then reads it back).
     """
 
     def __init__(self) -> None:
         self.head: tuple[int, str] | None = None
         self.accounts: dict[str, Account] = {}
         self.balances: dict[str, Balance] = {}
+        #: open holds this writer wrote: id → the stored pending transfer
+        self.holds: dict[str, Transfer] = {}
 
     def at(self, head: tuple[int, str]) -> set[str]:
-        """Make the cache valid at ``head`` (emptying it unless it already is): the ids it
-        holds."""
-        if head != self.head or len(self.accounts) > ACCOUNT_CACHE_MAX:
+        """Make the cache valid at ``head`` (emptying it unless it already is): the ids of
+        the accounts it holds."""
+        if (head != self.head
+                or len(self.accounts) + len(self.holds) > ACCOUNT_CACHE_MAX):
             self.accounts.clear()
             self.balances.clear()
+            self.holds.clear()
             self.head = head
         return self.accounts.keys()  # type: ignore[return-value]
 
@@ -262,9 +271,20 @@ class AccountCache:
                            transfers, pendings)
 
     def committed(self, batch: BatchWrite) -> None:
-        """``batch`` is committed: its balances are stored, its head is the chain's."""
+        """``batch`` is committed: its balances and holds are stored, its head is the
+        chain's."""
         self.balances.update(batch.balances)
         self.head = (batch.seq, batch.head_hash)
+        if not batch.pendings:
+            return
+        holds = self.holds
+        for pending_id, (status, _) in batch.pendings.items():
+            if status != PendingStatus.PENDING:
+                holds.pop(pending_id, None)
+        for row in batch.rows:  # the holds the batch placed, as stored (stamped)
+            if (row[7] & _PENDING_FLAG and row[1] == "transfer"
+                    and batch.pendings.get(row[2], _RESOLVED)[0] == PendingStatus.PENDING):
+                holds[row[2]] = transfer_from_row(row)
 
 
 def account_from_row(row: Sequence[Any]) -> Account:

@@ -392,18 +392,22 @@ class PostgresLedgerStore:
         """The slice of the state a batch can read, inside the write transaction: stored
         transfers with the batch's ids and pending ids, their pending statuses, and the
         accounts of the batch and of the pendings it resolves (one or two queries)."""
+        cached = self._cache.at(self._head)
+        holds = self._cache.holds
         wanted = transfer_ids | pending_ids
-        stored = conn.execute(LOAD_TRANSFERS, (list(wanted),)).fetchall() if wanted else []
-        for row in stored:
-            if row[2] in pending_ids:
-                account_ids |= {row[3], row[4]}
-        missing = account_ids - self._cache.at(self._head)
+        transfers = {i: holds[i] for i in wanted if i in holds}  # open holds written here
+        pendings = dict.fromkeys(transfers, PendingStatus.PENDING)
+        rest = wanted - transfers.keys()
+        stored = conn.execute(LOAD_TRANSFERS, (list(rest),)).fetchall() if rest else []
+        transfers |= {row[2]: transfer_from_row(row) for row in stored}
+        pendings |= {row[2]: PendingStatus(row[14]) for row in stored if row[14] is not None}
+        for i in pending_ids & transfers.keys():
+            account_ids |= {transfers[i].debit_account_id, transfers[i].credit_account_id}
+        missing = account_ids - cached
         if missing:
             self._cache.add((account_from_row(row), Balance(*row[7:])) for row in conn.execute(
                 LOAD_ACCOUNTS, (list(missing),)))
-        return self._cache.state(
-            account_ids, {row[2]: transfer_from_row(row) for row in stored},
-            {row[2]: PendingStatus(row[14]) for row in stored if row[14] is not None})
+        return self._cache.state(account_ids, transfers, pendings)
 
     def _write_batch(self, conn: Conn, batch: BatchWrite) -> None:
         """Journal rows chained after the head, then final balances, pending statuses and

@@ -54,6 +54,10 @@ _IN_CHUNK = 500
 _UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
 #: The journal's (seq, hash) as the writer's last write left it (SqliteWriter.recall)
 _HEAD_KEY = "journal_head"
+#: Transfer ids :meth:`SqliteLedgerStore.transfers` found absent, while still so
+_ABSENT_KEY = "journal_absent_ids"
+#: At most this many absent ids remembered (past it, none: they are asked again)
+ABSENT_IDS_MAX = 4_096
 _STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
 _ACCOUNT_COLS = ("id, kind, unit, owner, debits_must_not_exceed_credits, "
                  "credits_must_not_exceed_debits, credit_limit")
@@ -158,10 +162,21 @@ class SqliteLedgerStore:
         return found[account_id]
 
     def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
+        """The stored transfers among ``transfer_ids``. Ids this writer found absent before
+        are not asked again while no other connection has committed and none of its own
+        writes stored them (the budgets check each call that no new revision exists)."""
+        wanted = set(transfer_ids)
         with self._lock:
-            rows = self._select_in(f"SELECT {_JOURNAL_COLS} FROM journal "
-                                   "WHERE kind = 'transfer' AND id IN ({ids})", transfer_ids)
-        return {row["id"]: _transfer(row) for row in rows}
+            known = self._writer.recall_reading(_ABSENT_KEY)
+            absent = known if isinstance(known, set) else set()
+            asked = wanted - absent
+            found = {row["id"]: _transfer(row) for row in self._select_in(
+                f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' "
+                "AND id IN ({ids})", asked)} if asked else {}
+            absent |= asked - found.keys()
+            if len(absent) <= ABSENT_IDS_MAX:
+                self._writer.remember(_ABSENT_KEY, absent)
+        return found
 
     # -- transfers ------------------------------------------------------------------------
 
@@ -169,14 +184,21 @@ class SqliteLedgerStore:
               account_ids: set[str]) -> LedgerState:
         """The slice of the state a batch can read, inside the write transaction; the
         journal ends at ``head``. Accounts come from the cache when it is valid there."""
-        transfers = {row["id"]: _transfer(row) for row in self._select_in(
-            f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' AND id IN ({{ids}})",
-            transfer_ids | pending_ids)}
-        pendings = {row["id"]: PendingStatus(row["status"]) for row in self._select_in(
-            "SELECT id, status FROM pendings WHERE id IN ({ids})", transfers)}
+        cached = self._cache.at(head)
+        holds = self._cache.holds
+        wanted = transfer_ids | pending_ids
+        transfers = {i: holds[i] for i in wanted if i in holds}  # open holds written here
+        pendings = dict.fromkeys(transfers, PendingStatus.PENDING)
+        if len(transfers) < len(wanted):
+            loaded = {row["id"]: _transfer(row) for row in self._select_in(
+                f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' "
+                "AND id IN ({ids})", wanted - transfers.keys())}
+            pendings |= {row["id"]: PendingStatus(row["status"]) for row in self._select_in(
+                "SELECT id, status FROM pendings WHERE id IN ({ids})", loaded)}
+            transfers |= loaded
         for t in transfers.values():
             account_ids |= {t.debit_account_id, t.credit_account_id}
-        missing = account_ids - self._cache.at(head)
+        missing = account_ids - cached
         if missing:
             self._cache.add((_account(row), Balance(*row[7:])) for row in self._select_in(
                 f"SELECT {_ACCOUNT_COLS}, {_BALANCE_COLS} FROM accounts WHERE id IN ({{ids}})",
@@ -193,9 +215,14 @@ class SqliteLedgerStore:
         return (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
 
     def _committed(self, batch: BatchWrite) -> None:
-        """After a write's block ended: its accounts and the new head are the stored ones."""
+        """After a write's block ended: its accounts and the new head are the stored ones,
+        and the ids it wrote are no longer absent."""
         self._cache.committed(batch)
         self._writer.remember(_HEAD_KEY, (batch.seq, batch.head_hash))
+        absent = self._writer.recall(_ABSENT_KEY)
+        if isinstance(absent, set):
+            absent.difference_update(row[2] for row in batch.rows)
+            self._writer.remember(_ABSENT_KEY, absent)
 
     @staticmethod
     def _write_batch(conn: sqlite3.Connection, batch: BatchWrite) -> None:

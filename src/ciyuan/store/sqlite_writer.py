@@ -141,6 +141,15 @@ class SqliteWriter:
         taken out: the write about to change it remembers the new value once it is in."""
         return self._memo.pop(key, None)
 
+    def recall_reading(self, key: str) -> object | None:
+        """:meth:`recall` for a read outside :meth:`transaction`: checks first that no
+        other connection has committed since (``PRAGMA data_version``; inside the turn's
+        write transaction its ``BEGIN IMMEDIATE`` checked, and nobody else can commit).
+        The caller holds :attr:`lock`."""
+        if not self.conn.in_transaction:
+            self._observe_others()
+        return self._memo.pop(key, None)
+
     def remember(self, key: str, value: object) -> None:
         """Note ``value`` (the database's state as this writer left it) for the next write
         transactions; call it after the write's block ended without an error."""
