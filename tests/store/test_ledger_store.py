@@ -212,9 +212,10 @@ def test_settling_a_hold_placed_here_reads_nothing_back(tmp_path: Path) -> None:
 
 def test_an_id_found_absent_is_seen_once_stored_here_or_by_another_writer(
         store_target: Target, store: LedgerStore) -> None:
-    """``transfers`` need not ask again for an id it found absent (the SQLite store
-    remembers it: the budgets look for a next revision on every call), but an id stored
-    since, by this store or another on the same database, is found."""
+    """``transfers`` and ``accounts`` need not ask again for an id they found absent (the
+    SQLite store remembers it: the budgets look for a next revision on every call, the
+    reservation for the tenant's wallet), but an id stored since, by this store or another
+    on the same database, is found."""
     other = store_target.open(clock=lambda: 1_000)
     try:
         assert store.transfers(["t1", "t2"]) == {} and store.transfers(["t1", "t2"]) == {}
@@ -222,6 +223,12 @@ def test_an_id_found_absent_is_seen_once_stored_here_or_by_another_writer(
         assert set(store.transfers(["t1", "t2"])) == {"t1"}
         assert other.submit([Transfer("t2", "funding", "wallet", 6)]) == ["ok"]
         assert store.transfers(["t1", "t2"])["t2"].amount == 6
+        first, second = (Account(i, AccountKind.WALLET, "USD", "t2") for i in ("w2", "w3"))
+        assert store.accounts(["w2", "w3"]) == {} and store.accounts(["w2", "w3"]) == {}
+        assert store.create_accounts([first]) == ["ok"]
+        assert store.accounts(["w2", "w3"]) == {"w2": first}
+        assert other.create_accounts([second]) == ["ok"]
+        assert store.accounts(["w2", "w3"]) == {"w2": first, "w3": second}
     finally:
         other.close()
 

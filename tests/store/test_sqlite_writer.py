@@ -356,6 +356,41 @@ def test_what_stores_remember_is_forgotten_when_another_connection_commits(
     writer.close()
 
 
+def test_what_a_write_leaves_to_run_after_it_runs_once_it_is_in_and_never_if_it_fails(
+        tmp_path: Path) -> None:
+    """``after`` callbacks run when the block ended well, under the writer's lock (no other
+    thread's write between a write and what its store remembers of it), in turns too; a
+    write that fails runs none, and leaves none for the next write."""
+    writer = _writer(tmp_path)
+    ran: list[tuple[str, bool]] = []
+
+    def write(x: int, name: str) -> None:
+        with writer.transaction() as conn:
+            conn.execute("INSERT INTO t VALUES (?)", (x,))
+            writer.after(lambda: ran.append((name, writer.lock.locked())))
+
+    write(1, "alone")
+    with pytest.raises(sqlite3.IntegrityError):
+        write(1, "failed")  # unique: the insert fails before the callback is left
+    with pytest.raises(RuntimeError), writer.transaction():
+        writer.after(lambda: ran.append(("raised", True)))
+        raise RuntimeError("the block fails after leaving its callback")
+    write(2, "next")
+
+    async def main() -> None:
+        writer.per_turn(asyncio.get_running_loop())
+        write(3, "in a turn")
+        with pytest.raises(RuntimeError), writer.transaction(single_write=True):
+            writer.after(lambda: ran.append(("raised in a turn", True)))
+            raise RuntimeError("fails")
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert ran == [("alone", True), ("next", True), ("in a turn", True)]
+    assert _seen(tmp_path) == [1, 2, 3]
+    writer.close()
+
+
 def test_a_single_write_that_fails_leaves_the_turns_other_writes(tmp_path: Path) -> None:
     writer = _writer(tmp_path)
 

@@ -13,8 +13,9 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ciyuan.ledger import (
     GENESIS_HASH,
@@ -54,8 +55,11 @@ _IN_CHUNK = 500
 _UNIQUE_ID = "SQLITE_CONSTRAINT_UNIQUE"
 #: The journal's (seq, hash) as the writer's last write left it (SqliteWriter.recall)
 _HEAD_KEY = "journal_head"
-#: Transfer ids :meth:`SqliteLedgerStore.transfers` found absent, while still so
+#: Transfer and account ids :meth:`SqliteLedgerStore.transfers` and ``accounts`` found
+#: absent, while still so
 _ABSENT_KEY = "journal_absent_ids"
+_ABSENT_ACCOUNTS_KEY = "accounts_absent_ids"
+T = TypeVar("T")
 #: At most this many absent ids remembered (past it, none: they are asked again)
 ABSENT_IDS_MAX = 4_096
 _STORED_IDS = "SELECT id FROM journal WHERE kind = 'transfer' AND id IN ({ids})"
@@ -139,13 +143,15 @@ class SqliteLedgerStore:
                      int(account.debits_must_not_exceed_credits),
                      int(account.credits_must_not_exceed_debits), account.credit_limit, now_ns))
                 results.append(Result.OK)
+            self._writer.after(partial(self._no_longer_absent, _ABSENT_ACCOUNTS_KEY,
+                                       [a.id for a in accounts]))
         return results
 
     def accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
-        with self._lock:
-            rows = self._select_in(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE id IN ({{ids}})",
-                                   account_ids)
-        return {row["id"]: _account(row) for row in rows}
+        """The stored accounts among ``account_ids``; as :meth:`transfers`, ids found absent
+        are not asked again while still so (a tenant without a wallet, on every call)."""
+        return self._stored(_ABSENT_ACCOUNTS_KEY, f"SELECT {_ACCOUNT_COLS} FROM accounts "
+                            "WHERE id IN ({ids})", account_ids, _account)
 
     def balances(self, account_ids: Iterable[str]) -> dict[str, Balance]:
         with self._lock:
@@ -165,18 +171,30 @@ class SqliteLedgerStore:
         """The stored transfers among ``transfer_ids``. Ids this writer found absent before
         are not asked again while no other connection has committed and none of its own
         writes stored them (the budgets check each call that no new revision exists)."""
-        wanted = set(transfer_ids)
+        return self._stored(_ABSENT_KEY, f"SELECT {_JOURNAL_COLS} FROM journal "
+                            "WHERE kind = 'transfer' AND id IN ({ids})", transfer_ids, _transfer)
+
+    def _stored(self, key: str, sql: str, ids: Iterable[str],
+                make: Callable[[sqlite3.Row], T]) -> dict[str, T]:
+        """The rows ``sql`` finds among ``ids``, skipping the ids remembered under ``key``
+        as absent, and remembering those it finds absent now."""
+        wanted = set(ids)
         with self._lock:
-            known = self._writer.recall_reading(_ABSENT_KEY)
+            known = self._writer.recall_reading(key)
             absent = known if isinstance(known, set) else set()
             asked = wanted - absent
-            found = {row["id"]: _transfer(row) for row in self._select_in(
-                f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' "
-                "AND id IN ({ids})", asked)} if asked else {}
+            found = {row["id"]: make(row) for row in self._select_in(sql, asked)} if asked else {}
             absent |= asked - found.keys()
             if len(absent) <= ABSENT_IDS_MAX:
-                self._writer.remember(_ABSENT_KEY, absent)
+                self._writer.remember(key, absent)
         return found
+
+    def _no_longer_absent(self, key: str, ids: Iterable[str]) -> None:
+        """Ids just written (from an ``after`` callback): not absent any more."""
+        absent = self._writer.recall(key)
+        if isinstance(absent, set):
+            absent.difference_update(ids)
+            self._writer.remember(key, absent)
 
     # -- transfers ------------------------------------------------------------------------
 
@@ -215,14 +233,11 @@ class SqliteLedgerStore:
         return (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
 
     def _committed(self, batch: BatchWrite) -> None:
-        """After a write's block ended: its accounts and the new head are the stored ones,
-        and the ids it wrote are no longer absent."""
+        """Once a write is in (SqliteWriter.after): its accounts and the new head are the
+        stored ones, and the ids it wrote are no longer absent."""
         self._cache.committed(batch)
         self._writer.remember(_HEAD_KEY, (batch.seq, batch.head_hash))
-        absent = self._writer.recall(_ABSENT_KEY)
-        if isinstance(absent, set):
-            absent.difference_update(row[2] for row in batch.rows)
-            self._writer.remember(_ABSENT_KEY, absent)
+        self._no_longer_absent(_ABSENT_KEY, [row[2] for row in batch.rows])
 
     @staticmethod
     def _write_batch(conn: sqlite3.Connection, batch: BatchWrite) -> None:
@@ -253,7 +268,7 @@ class SqliteLedgerStore:
             if batch is None:
                 batch = self._attempt(conn, transfers, now_ns, look_up_ids=True)
                 assert batch is not None, "with every id looked up, nothing is assumed"
-        self._committed(batch)
+            self._writer.after(partial(self._committed, batch))
         return batch.results
 
     def _attempt(self, conn: sqlite3.Connection, transfers: Sequence[Transfer], now_ns: int,
@@ -293,7 +308,7 @@ class SqliteLedgerStore:
             state, expiries = expire_due(state, now_ns, only=due)
             batch = effects_write(expiries, state.balances, *head)
             self._write_batch(conn, batch)
-        self._committed(batch)
+            self._writer.after(partial(self._committed, batch))
         return len(expiries)
 
     # -- journal --------------------------------------------------------------------------

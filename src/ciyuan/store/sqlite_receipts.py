@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -57,7 +58,8 @@ class SqliteReceiptChainStore:
                 "VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, "
                 "sha256 = excluded.sha256, updated_at_ns = excluded.updated_at_ns",
                 (tenant_id, head.seq + 1, new_hash, time.time_ns()))
-        self._writer.remember(key, ChainHead(tenant_id, head.seq + 1, new_hash))
+            self._writer.after(partial(self._writer.remember, key,
+                                       ChainHead(tenant_id, head.seq + 1, new_hash)))
         return value
 
     def close(self) -> None:

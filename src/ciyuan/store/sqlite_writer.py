@@ -79,6 +79,7 @@ class SqliteWriter:
         self.writes = 0
         self._data_version = -1  # PRAGMA data_version at the last BEGIN IMMEDIATE
         self._memo: dict[str, object] = {}  # what stores remember (see the module's docstring)
+        self._after: list[Callable[[], None]] = []  # to run once the open write has ended
 
     def automatic_checkpoint(self, pages: int, *, kept_bytes: int = -1) -> None:
         """Let SQLite checkpoint on this connection, right after a commit, once the WAL
@@ -111,9 +112,13 @@ class SqliteWriter:
                 if self.conn.in_transaction:  # another thread: the loop's turn goes first
                     self._commit_locked()
                 self._refuse_if_lost()
-                with begin_immediate(self.conn) as conn:
-                    self._observe_others()
-                    yield conn
+                try:
+                    with begin_immediate(self.conn) as conn:
+                        self._observe_others()
+                        yield conn
+                    self._ended()
+                finally:
+                    self._after.clear()
             return
         with self.lock:
             self._refuse_if_lost()
@@ -125,15 +130,31 @@ class SqliteWriter:
             try:
                 yield conn
             except BaseException:
+                self._after.clear()
                 if not conn.in_transaction:  # SQLite rolled the whole transaction back
                     self._lose("a write failed and SQLite rolled back the transaction")
                 elif not single_write:
                     conn.execute("ROLLBACK TO turn_write")
                     conn.execute("RELEASE turn_write")
                 raise
-            if not single_write:
-                conn.execute("RELEASE turn_write")
-            self.writes += 1
+            try:
+                if not single_write:
+                    conn.execute("RELEASE turn_write")
+                self.writes += 1
+                self._ended()
+            finally:
+                self._after.clear()
+
+    def after(self, callback: Callable[[], None]) -> None:
+        """Inside :meth:`transaction`: run ``callback`` once the block has ended without an
+        error (its write is in), before the writer's lock is let go, so that no other
+        thread's write comes between a write and what its store remembers of it. Nothing
+        runs if the block or its end fails."""
+        self._after.append(callback)
+
+    def _ended(self) -> None:
+        for callback in self._after:
+            callback()
 
     def recall(self, key: str) -> object | None:
         """What a store noted under ``key`` with :meth:`remember`, if no other connection
@@ -152,7 +173,7 @@ class SqliteWriter:
 
     def remember(self, key: str, value: object) -> None:
         """Note ``value`` (the database's state as this writer left it) for the next write
-        transactions; call it after the write's block ended without an error."""
+        transactions; from a callback of :meth:`after` (the write is in, the lock held)."""
         if len(self._memo) >= REMEMBERED_KEYS:
             self._memo.clear()
         self._memo[key] = value
