@@ -456,3 +456,33 @@ def test_the_group_commit_leaves_this_process_s_locks_on_the_database_alone(
     reader.close()
     sync.close()
     writer.close()
+
+
+def test_a_ledger_retry_in_a_turn_is_undone_alone_and_run_again_with_look_ups(
+        tmp_path: Path) -> None:
+    """A batch naming a stored id (a retried call) meets the journal's unique index; its
+    first attempt is undone with its savepoint of the turn, not the turn's other writes, and
+    the batch runs again with every id looked up: each transfer is stored once."""
+    from ciyuan.ledger import Account, AccountKind, Transfer
+    from ciyuan.store.sqlite_ledger import SqliteLedgerStore
+
+    writer = _writer(tmp_path)
+    ledger = SqliteLedgerStore(tmp_path / "w.db", writer=writer)
+    assert ledger.create_accounts([Account("funding", AccountKind.FUNDING, "USD", "p"),
+                                   Account("revenue", AccountKind.PLATFORM_REVENUE, "USD",
+                                           "p")]) == ["ok", "ok"]
+
+    async def main() -> list[list[str]]:
+        writer.per_turn(asyncio.get_running_loop())
+        first = ledger.submit([Transfer("a", "funding", "revenue", 5)])
+        _insert(writer, 1)  # another store's write in the same turn
+        again = ledger.submit([Transfer("b", "funding", "revenue", 2),
+                               Transfer("a", "funding", "revenue", 5)])
+        await asyncio.sleep(0)
+        return [list(first), list(again)]
+
+    assert asyncio.run(main()) == [["ok"], ["ok", "ok"]]
+    assert _seen(tmp_path) == [1] and writer.turns == 1
+    assert [e.transfer.id for e in ledger.journal()] == ["a", "b"]
+    assert ledger.balance("revenue").credits_posted == 7 and ledger.verify().ok
+    writer.close()

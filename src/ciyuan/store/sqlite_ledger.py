@@ -90,6 +90,10 @@ def _account(row: sqlite3.Row) -> Account:
                    bool(row["credits_must_not_exceed_debits"]), row["credit_limit"])
 
 
+class _StoredIdSeen(Exception):
+    """An attempt without id look-ups met a stored id: undone, it runs again with them."""
+
+
 class SqliteLedgerStore:
     """The :class:`~ciyuan.store.LedgerStore` on one SQLite file."""
 
@@ -259,22 +263,27 @@ class SqliteLedgerStore:
     def submit(self, transfers: Sequence[Transfer], now_ns: int | None = None) -> list[Result]:
         """Apply a batch in one transaction. First assuming none of its ids is stored yet
         (no lookup); if the journal's unique index refuses a row, or one of the ids the batch
-        refused is stored (a retry), that attempt is undone (a savepoint) and the batch runs
-        again in the same transaction with every id looked up."""
+        refused is stored (a retry), that attempt's write is undone with its block (the
+        writer's savepoint, or its transaction) and the batch runs again with every id
+        looked up. The common case so takes no savepoint of its own."""
         _check_batch(transfers, "transfers")
+        try:
+            return self._submit(transfers, now_ns, look_up_ids=False)
+        except _StoredIdSeen:
+            return self._submit(transfers, now_ns, look_up_ids=True)
+
+    def _submit(self, transfers: Sequence[Transfer], now_ns: int | None, *,
+                look_up_ids: bool) -> list[Result]:
         with self._write() as conn:
             now_ns = self._clock() if now_ns is None else now_ns
-            batch = self._attempt(conn, transfers, now_ns, look_up_ids=False)
-            if batch is None:
-                batch = self._attempt(conn, transfers, now_ns, look_up_ids=True)
-                assert batch is not None, "with every id looked up, nothing is assumed"
+            batch = self._attempt(conn, transfers, now_ns, look_up_ids=look_up_ids)
             self._writer.after(partial(self._committed, batch))
         return batch.results
 
     def _attempt(self, conn: sqlite3.Connection, transfers: Sequence[Transfer], now_ns: int,
-                 *, look_up_ids: bool) -> BatchWrite | None:
-        """Run and write the batch; None (and nothing written) when, without
-        ``look_up_ids``, a stored id turns up."""
+                 *, look_up_ids: bool) -> BatchWrite:
+        """Run and write the batch; without ``look_up_ids``, raises :class:`_StoredIdSeen`
+        when a stored id turns up (the caller's block then undoes what was written)."""
         ids, pending_ids, account_ids = batch_ids(transfers)
         head = self._head(conn)
         state = self._load(head, ids if look_up_ids else set(), pending_ids, account_ids)
@@ -284,17 +293,13 @@ class SqliteLedgerStore:
             return batch
         refused = refused_ids(transfers, batch.results)
         if refused and self._select_in(_STORED_IDS, refused):
-            return None  # a refused transfer may be a retry of a stored one
-        conn.execute("SAVEPOINT unlooked_ids")
+            raise _StoredIdSeen  # a refused transfer may be a retry of a stored one
         try:
             self._write_batch(conn, batch)
         except sqlite3.IntegrityError as error:
             if error.sqlite_errorname != _UNIQUE_ID:
-                raise  # the whole transaction is rolled back
-            conn.execute("ROLLBACK TO unlooked_ids")  # an applied id is stored already
-            conn.execute("RELEASE unlooked_ids")
-            return None
-        conn.execute("RELEASE unlooked_ids")
+                raise
+            raise _StoredIdSeen from None  # an applied id is stored already
         return batch
 
     def expire(self, now_ns: int | None = None) -> int:
