@@ -256,6 +256,13 @@ class AccountCache:
             self.head = head
         return self.accounts.keys()  # type: ignore[return-value]
 
+    def held(self, ids: Iterable[str]) -> tuple[dict[str, Transfer], dict[str, PendingStatus]]:
+        """The open holds among ``ids`` this writer wrote, and their status (pending), at
+        the cache's head (call :meth:`at` first)."""
+        holds = self.holds
+        transfers = {i: holds[i] for i in ids if i in holds}
+        return transfers, dict.fromkeys(transfers, PendingStatus.PENDING)
+
     def add(self, accounts: Iterable[tuple[Account, Balance]]) -> None:
         """Accounts loaded at the cache's head."""
         for account, balance in accounts:

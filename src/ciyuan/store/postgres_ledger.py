@@ -393,10 +393,8 @@ class PostgresLedgerStore:
         transfers with the batch's ids and pending ids, their pending statuses, and the
         accounts of the batch and of the pendings it resolves (one or two queries)."""
         cached = self._cache.at(self._head)
-        holds = self._cache.holds
         wanted = transfer_ids | pending_ids
-        transfers = {i: holds[i] for i in wanted if i in holds}  # open holds written here
-        pendings = dict.fromkeys(transfers, PendingStatus.PENDING)
+        transfers, pendings = self._cache.held(wanted)  # open holds written here
         rest = wanted - transfers.keys()
         stored = conn.execute(LOAD_TRANSFERS, (list(rest),)).fetchall() if rest else []
         transfers |= {row[2]: transfer_from_row(row) for row in stored}

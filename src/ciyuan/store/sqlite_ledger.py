@@ -207,10 +207,8 @@ class SqliteLedgerStore:
         """The slice of the state a batch can read, inside the write transaction; the
         journal ends at ``head``. Accounts come from the cache when it is valid there."""
         cached = self._cache.at(head)
-        holds = self._cache.holds
         wanted = transfer_ids | pending_ids
-        transfers = {i: holds[i] for i in wanted if i in holds}  # open holds written here
-        pendings = dict.fromkeys(transfers, PendingStatus.PENDING)
+        transfers, pendings = self._cache.held(wanted)  # open holds written here
         if len(transfers) < len(wanted):
             loaded = {row["id"]: _transfer(row) for row in self._select_in(
                 f"SELECT {_JOURNAL_COLS} FROM journal WHERE kind = 'transfer' "

@@ -128,16 +128,15 @@ class SqliteWriter:
             if not single_write:
                 conn.execute("SAVEPOINT turn_write")
             try:
-                yield conn
-            except BaseException:
-                self._after.clear()
-                if not conn.in_transaction:  # SQLite rolled the whole transaction back
-                    self._lose("a write failed and SQLite rolled back the transaction")
-                elif not single_write:
-                    conn.execute("ROLLBACK TO turn_write")
-                    conn.execute("RELEASE turn_write")
-                raise
-            try:
+                try:
+                    yield conn
+                except BaseException:
+                    if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                        self._lose("a write failed and SQLite rolled back the transaction")
+                    elif not single_write:
+                        conn.execute("ROLLBACK TO turn_write")
+                        conn.execute("RELEASE turn_write")
+                    raise
                 if not single_write:
                     conn.execute("RELEASE turn_write")
                 self.writes += 1
