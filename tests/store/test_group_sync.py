@@ -27,7 +27,7 @@ class _Recorded(GroupSync):
         self.fail = False
         self._guard = threading.Lock()
 
-    def _fsync(self) -> int:
+    def _fsync(self) -> int | None:
         begin = time.monotonic()
         size = super()._fsync()
         time.sleep(self.delay)
@@ -139,3 +139,46 @@ def test_stores_commit_without_fsync_only_when_asked(tmp_path: Path) -> None:
         for store in stores:
             assert _synchronous(store._conn) == expected
             store.close()
+
+
+def test_the_wal_kept_open_is_opened_again_once_sqlite_removed_it(tmp_path: Path) -> None:
+    """The fsync thread keeps the WAL open between fsyncs; when the database's last
+    connection closes SQLite removes the file, and the next fsync must reach the new one."""
+    import os
+
+    path = _database(tmp_path)
+    wal = Path(f"{path}-wal")
+    sync = GroupSync(path)
+    first = sqlite3.connect(path, isolation_level=None)
+    first.execute("INSERT INTO t VALUES (1)")
+    assert wal.exists()
+    sync._fsync()
+    assert sync._wal_fd is not None
+    assert os.fstat(sync._wal_fd).st_ino == wal.stat().st_ino
+    first.close()  # the last connection: SQLite checkpoints and removes the WAL
+    assert not wal.exists()
+    second = sqlite3.connect(path, isolation_level=None)
+    second.execute("INSERT INTO t VALUES (2)")  # a new WAL file
+    sync._fsync()
+    assert os.fstat(sync._wal_fd).st_ino == wal.stat().st_ino
+    second.close()
+    sync.close()
+    assert sync._wal_fd is None
+
+
+def test_the_wal_length_is_measured_at_most_once_an_interval(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ciyuan.store.group_sync as group_sync
+
+    path = _database(tmp_path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("INSERT INTO t VALUES (1)")
+    sync = GroupSync(path)
+    monkeypatch.setattr(group_sync, "WAL_MEASURE_INTERVAL_S", 3600.0)
+    first = sync._fsync()
+    assert isinstance(first, int) and first > 0  # the frames of the insert
+    assert sync._fsync() is None  # synced, not measured again within the interval
+    monkeypatch.setattr(group_sync, "WAL_MEASURE_INTERVAL_S", 0.0)
+    assert sync._fsync() == first
+    conn.close()
+    sync.close()

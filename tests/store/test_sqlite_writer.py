@@ -138,7 +138,7 @@ def test_group_sync_commits_the_turn_before_the_fsync_that_covers_it(tmp_path: P
     seen_at_fsync: list[list[int]] = []
 
     class Observed(GroupSync):
-        def _fsync(self) -> int:
+        def _fsync(self) -> int | None:
             seen_at_fsync.append(_seen(tmp_path))
             return super()._fsync()
 

@@ -94,7 +94,7 @@ class GroupSync:
         self._database = str(database)
         self._thread = _Worker(self._fsync, "ciyuan-fsync")
         self._wal_fd: int | None = None  # the WAL, kept open in the fsync thread
-        self._measured_at = -WAL_MEASURE_INTERVAL_S  # when _fsync last measured the WAL
+        self._measured_at: float | None = None  # when _fsync last measured the WAL
         self._checkpoints: ThreadPoolExecutor | None = None
         self._checkpointer: sqlite3.Connection | None = None  # used in that thread only
         self._checkpointing = False
@@ -169,7 +169,7 @@ class GroupSync:
                 return 0  # no WAL: every commit is already in the database file
         os.fdatasync(fd)  # the data and what finds it (the size), as SQLite syncs its WAL
         now = time.monotonic()
-        if now - self._measured_at < WAL_MEASURE_INTERVAL_S:
+        if self._measured_at is not None and now - self._measured_at < WAL_MEASURE_INTERVAL_S:
             return None
         self._measured_at = now
         return wal_length(fd)
