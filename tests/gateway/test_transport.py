@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ciyuan.gateway.errors import UpstreamFailedError, UpstreamTimeoutError
-from ciyuan.gateway.transport import AiohttpTransport
+from ciyuan.gateway.transport import UpstreamTransport
 from ciyuan.gateway.upstream import Upstream, UpstreamConfig
 
 pytestmark = pytest.mark.anyio
@@ -89,7 +89,7 @@ async def test_encoded_body_passes_raw_and_httpx_decodes() -> None:
         await writer.drain()
 
     server, url, _ = await _serve(gz)
-    async with httpx.AsyncClient(transport=AiohttpTransport(4)) as client:
+    async with httpx.AsyncClient(transport=UpstreamTransport(4)) as client:
         raw = await client.post(url + "/x", content=b"{}")
         assert raw.content == payload  # decoded once, by httpx
     server.close()
@@ -108,7 +108,7 @@ async def test_streamed_body_arrives_in_pieces() -> None:
         await writer.drain()
 
     server, url, _ = await _serve(chunked)
-    async with (httpx.AsyncClient(transport=AiohttpTransport(4)) as client,
+    async with (httpx.AsyncClient(transport=UpstreamTransport(4)) as client,
                 client.stream("POST", url + "/x", content=b"{}") as response):
         got = b"".join([piece async for piece in response.aiter_raw()])
     server.close()
@@ -133,7 +133,7 @@ async def test_silent_upstream_times_out() -> None:
         await asyncio.sleep(2)  # bounded: longer than the client's read timeout below
 
     server, url, _ = await _serve(silent)
-    async with httpx.AsyncClient(transport=AiohttpTransport(4), timeout=0.2) as client:
+    async with httpx.AsyncClient(transport=UpstreamTransport(4), timeout=0.2) as client:
         with pytest.raises(httpx.ReadTimeout):
             await client.post(url + "/x", content=b"{}")
     upstream = Upstream(UpstreamConfig(name="slow", base_url=url))
@@ -153,7 +153,7 @@ async def test_upstream_dropping_mid_body_is_an_httpx_error() -> None:
         await writer.drain()
 
     server, url, _ = await _serve(cut)
-    async with (httpx.AsyncClient(transport=AiohttpTransport(4)) as client,
+    async with (httpx.AsyncClient(transport=UpstreamTransport(4)) as client,
                 client.stream("POST", url + "/x", content=b"{}") as response):
         with pytest.raises(httpx.TransportError):
             async for _ in response.aiter_raw():

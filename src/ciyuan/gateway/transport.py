@@ -1,18 +1,19 @@
-"""The gateway's default upstream transport: aiohttp's connection pool, behind httpx's
-interface for setup calls and behind a lean response for the calls themselves.
+"""The gateway's default upstream transport: a lean HTTP/1.1 pool for the metered calls
+(``ciyuan.gateway.http1``) and aiohttp's pool, behind httpx's interface, for setup calls.
 
 Why: under load httpx's own pool (httpcore) rescans every pooled connection for every other
 one on each request event (quadratic in the pool size: ~1,000 ``is_idle`` checks per call at
 concurrency 16) and parses HTTP/1.1 in pure Python (h11). aiohttp keeps idle connections in a
-per-host deque and parses with llhttp (C). ``Upstream`` still speaks httpx (requests,
-responses, errors, ``MockTransport`` / ``ASGITransport`` in tests); only this seam changes.
-A metered call skips even httpx's request and response objects (URL parsing, header
-normalisation: a few percent of a call's CPU): ``AiohttpTransport.post`` returns an
-``AiohttpResponse`` with the few members the relay uses (``UpstreamResponse``).
+per-host deque and parses with llhttp (C), and ``Upstream`` still speaks httpx to it
+(requests, responses, errors, ``MockTransport`` / ``ASGITransport`` in tests) for the calls
+made once (``GET /models``). A metered call skips even aiohttp's request and response objects:
+``UpstreamTransport.post`` goes to an ``Http1Pool`` (llhttp through httptools, an
+``asyncio.Protocol`` per connection) and returns its ``Http1Response`` with the few members the
+relay uses (``UpstreamResponse``): about half of aiohttp's CPU a call.
 
 The bytes relayed are the upstream's raw bytes (no decompression here: httpx decodes
-``content-encoding`` as it did with its own transport), and aiohttp's errors are raised as the
-httpx errors ``Upstream`` retries on (connect, timeout, protocol).
+``content-encoding`` as it did with its own transport), and every failure is raised as the
+httpx error ``Upstream`` retries on (connect, timeout, protocol).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Protocol
 import aiohttp
 import httpx
 
-__all__ = ["AiohttpResponse", "AiohttpTransport", "POOL_KEEPALIVE_S", "UpstreamResponse"]
+from ciyuan.gateway.http1 import Http1Pool, Http1Response
+
+__all__ = ["POOL_KEEPALIVE_S", "UpstreamResponse", "UpstreamTransport"]
 
 #: Idle upstream connections are kept this long (aiohttp's default is 15 s); long enough to
 #: carry bursts, short enough not to hold sockets a provider's load balancer already dropped.
@@ -84,33 +87,15 @@ class _Body(httpx.AsyncByteStream):
         self._response.release()
 
 
-class AiohttpResponse:
-    """An upstream's answer straight from aiohttp (see ``UpstreamResponse``): its headers
-    are aiohttp's case-insensitive mapping; closing it returns the connection to the pool."""
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-        self.status_code = response.status
-        self.headers: Mapping[str, str] = response.headers
-
-    def aiter_raw(self) -> AsyncIterator[bytes]:
-        return _chunks(self._response)
-
-    async def aread(self) -> bytes:
-        """The whole body as sent (the gateway asks upstreams for ``identity`` encoding)."""
-        return b"".join([chunk async for chunk in _chunks(self._response)])
-
-    async def aclose(self) -> None:
-        self._response.release()
-
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """One aiohttp session (its pool) per upstream, created in the running loop on first
-    use; ``limit`` bounds concurrent connections as httpx's ``max_connections`` did."""
+class UpstreamTransport(httpx.AsyncBaseTransport):
+    """One upstream's connections: the metered calls' ``Http1Pool`` and, for setup calls,
+    one aiohttp session, each created in the running loop on first use; ``limit`` bounds
+    the concurrent connections of each, as httpx's ``max_connections`` did."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._calls = Http1Pool(limit, POOL_KEEPALIVE_S)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -135,9 +120,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                               stream=_Body(response), extensions={"http_version": b"HTTP/1.1"})
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes,
-                   timeout: aiohttp.ClientTimeout) -> AiohttpResponse:
-        """A metered call's POST, its body unread (see ``AiohttpResponse``)."""
-        return AiohttpResponse(await self._request("POST", url, headers, body, timeout))
+                   timeout: httpx.Timeout) -> Http1Response:
+        """A metered call's POST, its body unread (see ``Http1Response``)."""
+        return await self._calls.post(url, headers, body, timeout)
 
     async def _request(self, method: str, url: str,
                        headers: Mapping[str, str] | list[tuple[str, str]], body: bytes,
@@ -150,6 +135,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise _as_httpx(exc) from exc
 
     async def aclose(self) -> None:
+        await self._calls.aclose()
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -3,7 +3,8 @@
 An upstream is any OpenAI-compatible base URL (OpenAI, DeepSeek, DashScope, Moonshot, Zhipu,
 vLLM, Ollama, the simulated provider) or Anthropic's. The HTTP transport is injectable
 (``httpx.MockTransport`` in tests, ``ASGITransport`` for in-process upstreams); by default it is
-``AiohttpTransport`` (ciyuan.gateway.transport: aiohttp's pool, a fraction of httpx's CPU).
+``UpstreamTransport`` (ciyuan.gateway.transport: a lean HTTP/1.1 pool for the calls, aiohttp's
+pool for the rest; a fraction of httpx's CPU).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import aiohttp
 import httpx
 
 from ciyuan import __version__
@@ -28,7 +28,7 @@ from ciyuan.gateway.limits import (
     UPSTREAM_MAX_CONNECTIONS,
     UPSTREAM_READ_TIMEOUT_S,
 )
-from ciyuan.gateway.transport import AiohttpTransport, UpstreamResponse
+from ciyuan.gateway.transport import UpstreamResponse, UpstreamTransport
 
 __all__ = ["Route", "Upstream", "UpstreamConfig", "open_upstream", "parse_upstream_flag"]
 
@@ -81,27 +81,15 @@ class Upstream:
         self.name = config.name
         #: requests go straight to the transport: httpx's client adds URL merging, cookies,
         #: auth and redirect hooks that a fixed base URL and one POST per call never use
-        self.transport = transport or AiohttpTransport(UPSTREAM_MAX_CONNECTIONS)
+        self.transport = transport or UpstreamTransport(UPSTREAM_MAX_CONNECTIONS)
         self.timeout = httpx.Timeout(UPSTREAM_READ_TIMEOUT_S, connect=UPSTREAM_CONNECT_TIMEOUT_S)
         self._base = config.base_url.rstrip("/")
 
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """Connect and read timeouts of every request to this upstream."""
-        return self._timeout
-
-    @timeout.setter
-    def timeout(self, value: httpx.Timeout) -> None:
-        self._timeout = value
-        self._call_timeout = aiohttp.ClientTimeout(total=None, sock_connect=value.connect,
-                                                   sock_read=value.read)
-
     async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> UpstreamResponse:
-        """A call's POST: straight to aiohttp's pool by default (no httpx objects), through
-        httpx's request and response with any other transport."""
-        if isinstance(self.transport, AiohttpTransport):
-            return await self.transport.post(self._base + path, headers, body,
-                                             self._call_timeout)
+        """A call's POST: straight to the lean pool by default (no httpx or aiohttp objects),
+        through httpx's request and response with any other transport."""
+        if isinstance(self.transport, UpstreamTransport):
+            return await self.transport.post(self._base + path, headers, body, self.timeout)
         return await self._send("POST", path, body, headers)
 
     async def _send(self, method: str, path: str, body: bytes | None,
