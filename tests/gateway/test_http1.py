@@ -240,3 +240,42 @@ def test_failures_are_the_httpx_errors_upstream_retries_on() -> None:
         assert pool._opened == 0  # every failed connection was given back
 
     _run(main)
+
+
+def test_a_response_complete_but_unread_past_the_read_ahead_reads_again_when_reused() -> None:
+    """A whole response can arrive in one read and pause the socket (read-ahead); returned
+    to the pool unread, its connection must read again, or its next call would hang."""
+    from ciyuan.gateway.http1 import _Connection
+
+    class Transport:
+        paused = False
+
+        def write(self, data: bytes) -> None:
+            pass
+
+        def pause_reading(self) -> None:
+            self.paused = True
+
+        def resume_reading(self) -> None:
+            self.paused = False
+
+        def close(self) -> None:
+            pass
+
+    async def main() -> None:
+        pool = Http1Pool(1, 30.0)
+        pool._loop = asyncio.get_running_loop()
+        connection = _Connection(pool, ("http", "127.0.0.1", 80))
+        transport = Transport()
+        connection.connection_made(transport)  # type: ignore[arg-type]
+        pool._opened = 1
+        head = connection.send(b"POST / HTTP/1.1\r\n\r\n", None)
+        body = b"x" * (READ_AHEAD_BYTES + 1)
+        connection.data_received(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s"
+                                 % (len(body), body))
+        assert (await head)[0] == 200 and connection.complete and transport.paused
+        pool.release(connection)  # kept alive, unread
+        assert not transport.paused
+        assert pool._idle[connection.origin] == [connection]
+
+    _run(main)

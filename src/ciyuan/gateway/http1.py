@@ -94,7 +94,10 @@ class _Connection(asyncio.Protocol):
         self._last_data = 0.0
 
     def idle(self) -> None:
-        """Between requests: anything the upstream sends now is an error."""
+        """Between requests: anything the upstream sends now is an error (a response whose
+        read-ahead paused the socket and was complete unread reads again)."""
+        if self._paused and self.transport is not None:
+            self.transport.resume_reading()
         self._reset()
 
     # -- the request ----------------------------------------------------------------------
