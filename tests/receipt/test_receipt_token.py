@@ -66,6 +66,22 @@ def test_one_changed_byte_of_the_body_is_rejected(issuer: ReceiptIssuer,
         verify(token, signer.public_key, RESPONSE, request_body=REQUEST + b" ")
 
 
+def test_a_stream_as_received_verifies_with_its_own_receipt_line_only(
+        issuer: ReceiptIssuer, signer: ReceiptSigner) -> None:
+    """The receipt of a stream signs the events before its final comment line; the stream
+    saved whole (that line included) verifies, and no other ending is left out."""
+    from ciyuan.receipt.token import STREAM_LINE
+
+    token = issuer.issue(draft()).token
+    line = STREAM_LINE.format(token=token).encode()
+    assert line == b": x-ciyuan-receipt " + token.encode() + b"\n\n"
+    assert verify(token, signer.public_key, RESPONSE + line).response_sha256
+    other = issuer.issue(draft()).token
+    for ending in (STREAM_LINE.format(token=other).encode(), line + b"\n", line[:-1]):
+        with pytest.raises(ReceiptBodyMismatchError):
+            verify(token, signer.public_key, RESPONSE + ending)
+
+
 def test_a_receipt_signed_by_another_key_is_rejected(issuer: ReceiptIssuer) -> None:
     token = issuer.issue(draft()).token
     other = ReceiptSigner.generate()

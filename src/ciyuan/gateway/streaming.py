@@ -22,6 +22,7 @@ from ciyuan.gateway.transport import UpstreamResponse
 from ciyuan.gateway.upstream import Route
 from ciyuan.measure.stream import StreamCounter
 from ciyuan.quality.rubrics import MAX_FIELD_CHARS
+from ciyuan.receipt.token import STREAM_LINE
 
 __all__ = ["relay"]
 
@@ -152,7 +153,7 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
         record, receipt = _finish(gateway, call, route, tally, response, "")
         await gateway.durable()  # settled and receipted on disk before the receipt goes out
         if receipt:
-            yield f": x-ciyuan-receipt {receipt}\n\n".encode()
+            yield STREAM_LINE.format(token=receipt).encode("ascii")
         if completed is not None and tally.answer is not None and tally.completed:
             completed.offer(record, call.body, _as_response(dialect, "".join(tally.answer)))
     except httpx.HTTPError as exc:

@@ -25,10 +25,13 @@ from ciyuan.receipt.errors import (
 from ciyuan.receipt.keys import ReceiptPublicKey, ReceiptSigner
 from ciyuan.receipt.model import Receipt, canonical_payload, parse_payload, sha256_hex
 
-__all__ = ["HEADER", "MAX_RECEIPT_CHARS", "decode_unverified", "sign", "verify"]
+__all__ = ["HEADER", "MAX_RECEIPT_CHARS", "STREAM_LINE", "decode_unverified", "sign", "verify"]
 
 #: The response header that carries a receipt.
 HEADER = "X-Ciyuan-Receipt"
+#: The last piece of a streamed response: its receipt, as an SSE comment line. The receipt
+#: signs the stream before it, so ``verify`` leaves it out of a body that ends with it.
+STREAM_LINE = ": x-ciyuan-receipt {token}\n\n"
 MAX_RECEIPT_CHARS = 4096
 _TOKEN = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{86})")  # 64 bytes → 86 characters
 
@@ -92,7 +95,8 @@ def verify(
     request_body: bytes | None = None,
 ) -> Receipt:
     """The receipt in ``token`` if ``public_key`` signed it, and (when given) ``body`` is the
-    response body and ``request_body`` the request body it names by SHA-256.
+    response body and ``request_body`` the request body it names by SHA-256. A streamed
+    body may be passed as received, ending with this receipt's ``STREAM_LINE``.
 
     Raises ``ReceiptMalformedError``, ``ReceiptSignatureError`` or
     ``ReceiptBodyMismatchError``.
@@ -110,6 +114,8 @@ def verify(
         raise ReceiptSignatureError(f"the receipt's signature does not verify: {hint}",
                                     key_id=public_key.key_id)
     receipt = parse_payload(payload)
+    if body is not None:  # a stream as received ends with this receipt's own line
+        body = body.removesuffix(STREAM_LINE.format(token=token.strip()).encode("ascii"))
     for name, given, expected in (("response body", body, receipt.response_sha256),
                                   ("request body", request_body, receipt.request_sha256)):
         if given is not None and (actual := sha256_hex(given)) != expected:
