@@ -164,6 +164,7 @@ def test_the_wal_kept_open_is_opened_again_once_sqlite_removed_it(tmp_path: Path
     second.close()
     sync.close()
     assert sync._wal_fd is None
+    sync.close()  # closing again is harmless
 
 
 def test_the_wal_length_is_measured_at_most_once_an_interval(

@@ -285,12 +285,16 @@ class _Worker:
                 loop.call_soon_threadsafe(done, result, error)
 
     def close(self) -> None:
+        """Stop the thread (after the run in progress) and close the pipe; idempotent."""
+        if self._wake_w < 0:
+            return
         if self._thread is not None:
             os.write(self._wake_w, _STOP)
             self._thread.join()
             self._thread = None
         os.close(self._wake_r)
         os.close(self._wake_w)
+        self._wake_r = self._wake_w = -1
 
 
 _RUN, _STOP = b"r", b"s"
