@@ -5,16 +5,16 @@ failures as httpx errors."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
 import pytest
 import uvloop
+from loopback_http import Handler, read_request, serve, write_chunked_events
 
 from ciyuan.gateway.http1 import READ_AHEAD_BYTES, Http1Pool, Http1Response
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 TIMEOUT = httpx.Timeout(5.0)
 
 
@@ -24,30 +24,9 @@ def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     uvloop.run(main())
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return head, await reader.readexactly(length)
-
-
 async def _serve(handler: Handler) -> tuple[asyncio.Server, str, list[int]]:
-    connections: list[int] = []
-
-    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        try:
-            await handler(reader, writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(counted, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}/v1/chat/completions", connections
+    server, origin, connections = await serve(handler)
+    return server, origin + "/v1/chat/completions", connections
 
 
 def _ok(body: bytes) -> bytes:
@@ -60,7 +39,7 @@ def test_keep_alive_reuses_one_connection_and_the_request_is_well_formed() -> No
 
         async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             for _ in range(5):  # bounded
-                head, body = await _read_request(reader)
+                head, body = await read_request(reader)
                 seen.append(head)
                 writer.write(_ok(body))
                 await writer.drain()
@@ -86,16 +65,11 @@ def test_keep_alive_reuses_one_connection_and_the_request_is_well_formed() -> No
 def test_chunked_and_close_delimited_bodies() -> None:
     async def main() -> None:
         async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _read_request(reader)
+            await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n"
                          b"x-a: 1\r\nx-a: 2\r\n\r\n")
-            for i in range(3):
-                piece = b"data: %d\n\n" % i
-                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                await writer.drain()
-                await asyncio.sleep(0.01)
-            writer.write(b"0\r\n\r\n")
-            await _read_request(reader)  # the connection is reused for the next call
+            await write_chunked_events(writer)
+            await read_request(reader)  # the connection is reused for the next call
             writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nto the end")
             await writer.drain()
 
@@ -119,7 +93,7 @@ def test_chunked_and_close_delimited_bodies() -> None:
 def test_a_connection_the_upstream_closed_while_idle_is_not_reused() -> None:
     async def main() -> None:
         async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            _, body = await _read_request(reader)
+            _, body = await read_request(reader)
             writer.write(_ok(body))
             await writer.drain()  # then closes: its keep-alive ended
 
@@ -146,7 +120,7 @@ def test_the_pool_bound_makes_calls_wait_for_a_connection() -> None:
             most[0] = max(most[0], open_now[0])
             try:
                 for _ in range(10):  # bounded
-                    _, body = await _read_request(reader)
+                    _, body = await read_request(reader)
                     await asyncio.sleep(0.02)
                     writer.write(_ok(body))
                     await writer.drain()
@@ -177,7 +151,7 @@ def test_a_slow_reader_pauses_the_upstream_and_gets_every_byte() -> None:
         total = 4 * READ_AHEAD_BYTES
 
         async def big(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _read_request(reader)
+            await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % total)
             for _ in range(total // 65536):
                 writer.write(b"x" * 65536)
@@ -201,16 +175,16 @@ def test_a_slow_reader_pauses_the_upstream_and_gets_every_byte() -> None:
 def test_failures_are_the_httpx_errors_upstream_retries_on() -> None:
     async def main() -> None:
         async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _read_request(reader)
+            await read_request(reader)
             writer.write(b"NOT HTTP\r\n\r\n")
             await writer.drain()
 
         async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _read_request(reader)
+            await read_request(reader)
             await asyncio.sleep(1)  # bounded: past the read timeout below
 
         async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _read_request(reader)
+            await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")
             await writer.drain()
 

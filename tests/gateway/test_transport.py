@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from loopback_http import Handler, read_request, serve, write_chunked_events
 
 from ciyuan.gateway.errors import UpstreamFailedError, UpstreamTimeoutError
 from ciyuan.gateway.transport import UpstreamTransport
@@ -16,33 +16,11 @@ from ciyuan.gateway.upstream import Upstream, UpstreamConfig
 
 pytestmark = pytest.mark.anyio
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return head, await reader.readexactly(length)
 
 
 async def _serve(handler: Handler) -> tuple[asyncio.Server, str, list[int]]:
-    connections: list[int] = []
-
-    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        try:
-            await handler(reader, writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(counted, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}/v1", connections
+    server, origin, connections = await serve(handler)
+    return server, origin + "/v1", connections
 
 
 def _response(body: bytes, extra: bytes = b"") -> bytes:
@@ -55,7 +33,7 @@ async def test_round_trips_reuse_one_connection_and_pass_headers() -> None:
 
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(10):  # bounded: a keep-alive connection serves at most 10 calls
-            head, body = await _read_request(reader)
+            head, body = await read_request(reader)
             seen.append((head, body))
             writer.write(_response(body, b"x-request-id: up-1\r\n"))
             await writer.drain()
@@ -84,7 +62,7 @@ async def test_encoded_body_passes_raw_and_httpx_decodes() -> None:
     payload = b'{"ok":true}'
 
     async def gz(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(_response(gzip.compress(payload), b"content-encoding: gzip\r\n"))
         await writer.drain()
 
@@ -97,15 +75,9 @@ async def test_encoded_body_passes_raw_and_httpx_decodes() -> None:
 
 async def test_streamed_body_arrives_in_pieces() -> None:
     async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
-        for i in range(3):
-            piece = b"data: %d\n\n" % i
-            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-            await writer.drain()
-            await asyncio.sleep(0.01)
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
+        await write_chunked_events(writer)
 
     server, url, _ = await _serve(chunked)
     async with (httpx.AsyncClient(transport=UpstreamTransport(4)) as client,
@@ -129,7 +101,7 @@ async def test_refused_connection_is_retried_then_fails() -> None:
 
 async def test_silent_upstream_times_out() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         await asyncio.sleep(2)  # bounded: longer than the client's read timeout below
 
     server, url, _ = await _serve(silent)
@@ -148,7 +120,7 @@ async def test_silent_upstream_times_out() -> None:
 
 async def test_upstream_dropping_mid_body_is_an_httpx_error() -> None:
     async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")
         await writer.drain()
 
@@ -163,7 +135,7 @@ async def test_upstream_dropping_mid_body_is_an_httpx_error() -> None:
 
 async def test_upstream_dropping_mid_body_of_a_call_is_an_httpx_error() -> None:
     async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")
         await writer.drain()
 
