@@ -68,7 +68,7 @@ class _Connection(asyncio.Protocol):
     """One keep-alive connection; one request and its response at a time."""
 
     def __init__(self, pool: Http1Pool, origin: tuple[str, str, int]) -> None:
-        self.loop = self._loop = pool.loop
+        self.loop = pool.loop
         self.origin = origin
         self.counted = True  # one of the pool's open connections (until dropped)
         self.transport: asyncio.Transport | None = None
@@ -104,11 +104,11 @@ class _Connection(asyncio.Protocol):
     def send(self, request: bytes, read_timeout: float | None
              ) -> asyncio.Future[tuple[int, ResponseHeaders]]:
         self._reset()
-        self._head = self._loop.create_future()
+        self._head = self.loop.create_future()
         self._read_timeout = read_timeout
         if read_timeout is not None:
-            self._last_data = self._loop.time()
-            self._timer = self._loop.call_at(self._last_data + read_timeout, self._check_timer)
+            self._last_data = self.loop.time()
+            self._timer = self.loop.call_at(self._last_data + read_timeout, self._check_timer)
         assert self.transport is not None
         self.transport.write(request)
         return self._head
@@ -118,8 +118,8 @@ class _Connection(asyncio.Protocol):
         timer a response, not one per piece)."""
         assert self._read_timeout is not None
         due = self._last_data + self._read_timeout
-        if self._loop.time() < due:
-            self._timer = self._loop.call_at(due, self._check_timer)
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._check_timer)
             return
         self._timer = None
         self._fail(httpx.ReadTimeout(f"no data from the upstream for {self._read_timeout} s"))
@@ -134,7 +134,7 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
-        self._last_data = self._loop.time() if self._timer is not None else 0.0
+        self._last_data = self.loop.time() if self._timer is not None else 0.0
         if self._head is None:  # nothing asked: a server must not send now
             self._fail(httpx.RemoteProtocolError("the upstream sent data no request asked for"))
             return
@@ -151,12 +151,6 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed_by_peer(exc)
-
-    def pause_writing(self) -> None:  # a request is written in one piece; nothing to pause
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     def _closed_by_peer(self, exc: Exception | None) -> None:
         self.closed = True
@@ -237,7 +231,7 @@ class _Connection(asyncio.Protocol):
                 raise self._error
             if self.complete:
                 return
-            self._more = self._loop.create_future()
+            self._more = self.loop.create_future()
             try:
                 await self._more
             finally:
@@ -297,10 +291,10 @@ class Http1Pool:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise httpx.UnsupportedProtocol(f"not an http(s) URL: {url!r}")
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            default_port = 443 if parts.scheme == "https" else 80
+            port = parts.port or default_port
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            default = port == (443 if parts.scheme == "https" else 80)
-            host = parts.hostname if default else f"{parts.hostname}:{port}"
+            host = parts.hostname if port == default_port else f"{parts.hostname}:{port}"
             found = ((parts.scheme, parts.hostname, port),
                      f"POST {path} HTTP/1.1\r\nhost: {host}\r\n".encode("ascii"))
             if len(self._targets) < 1024:
@@ -331,14 +325,8 @@ class Http1Pool:
         if self._loop is not loop:  # a pool is used from one loop; a new one starts afresh
             self._loop, self._idle, self._opened = loop, {}, 0
             self._waiters.clear()
-        idle = self._idle.get(origin)
-        now = loop.time()
-        while idle:
-            connection = idle.pop()
-            if not connection.closed and now - connection.idle_since < self._keepalive_s:
-                return connection
-            self._drop(connection)
-        while self._opened >= self._limit:
+        connection = self._take_idle(origin)
+        while connection is None and self._opened >= self._limit:
             waiter = loop.create_future()
             self._waiters.append(waiter)
             try:
@@ -347,12 +335,9 @@ class Http1Pool:
                 if not waiter.cancelled() and waiter.done():
                     self._wake_one()  # pass on the turn this cancelled waiter was given
                 raise
-            idle = self._idle.get(origin)
-            while idle:
-                connection = idle.pop()
-                if not connection.closed:
-                    return connection
-                self._drop(connection)
+            connection = self._take_idle(origin)
+        if connection is not None:
+            return connection
         self._opened += 1
         try:
             return await self._connect(origin, connect_s)
@@ -360,6 +345,18 @@ class Http1Pool:
             self._opened -= 1
             self._wake_one()
             raise
+
+    def _take_idle(self, origin: tuple[str, str, int]) -> _Connection | None:
+        """The most recently used idle connection to ``origin`` still open and within its
+        keep-alive; the others met on the way are dropped."""
+        idle = self._idle.get(origin)
+        now = self.loop.time()
+        while idle:
+            connection = idle.pop()
+            if not connection.closed and now - connection.idle_since < self._keepalive_s:
+                return connection
+            self._drop(connection)
+        return None
 
     async def _connect(self, origin: tuple[str, str, int], connect_s: float | None
                        ) -> _Connection:

@@ -31,7 +31,7 @@ __all__ = ["POOL_KEEPALIVE_S", "UpstreamResponse", "UpstreamTransport"]
 #: Idle upstream connections are kept this long (aiohttp's default is 15 s); long enough to
 #: carry bursts, short enough not to hold sockets a provider's load balancer already dropped.
 POOL_KEEPALIVE_S = 30.0
-#: Bytes read from the upstream per chunk: the size of the reads the relay forwards.
+#: Bytes read from the upstream per chunk on the setup calls' aiohttp path (metered calls: http1).
 READ_CHUNK_BYTES = 64 * 1024
 
 
