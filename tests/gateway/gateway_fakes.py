@@ -27,8 +27,8 @@ class MemoryBudgets:
     posted_nano: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
-                currency: str) -> Reservation:
+    async def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
+                      currency: str) -> Reservation:
         with self.lock:
             used = self.posted_nano + sum(self.held.values())
             if self.limit_nano is not None and used + amount_nano > self.limit_nano:
@@ -36,7 +36,10 @@ class MemoryBudgets:
             self.held[reservation_id] = amount_nano
         return Reservation(reservation_id, amount_nano, currency)
 
-    def settle(self, reservation: Reservation, actual_nano: int) -> None:
+    async def settle(self, reservation: Reservation, actual_nano: int) -> None:
+        self.settle_now(reservation, actual_nano)
+
+    def settle_now(self, reservation: Reservation, actual_nano: int) -> None:
         with self.lock:
             assert actual_nano <= self.held.pop(reservation.id)
             self.posted_nano += actual_nano

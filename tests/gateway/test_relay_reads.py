@@ -45,8 +45,9 @@ async def _relay(env: Env, reads: list[bytes], wants_usage: bool) -> list[bytes]
                                "messages": [{"role": "user", "content": "hi"}]}
     if wants_usage:
         body["stream_options"] = {"include_usage": True}
-    call = env.gateway.prepare(ENDPOINTS["chat.completions"],
-                               {"authorization": f"Bearer {KEY}"}, body, time.perf_counter())
+    call = await env.gateway.prepare(ENDPOINTS["chat.completions"],
+                                     {"authorization": f"Bearer {KEY}"}, body,
+                                     time.perf_counter())
     upstream = httpx.Response(200, stream=_Reads(reads))
     return [piece async for piece in relay(env.gateway, call, call.routes[0], upstream)]
 

@@ -13,6 +13,7 @@ import pytest
 from ciyuan.gateway.app import build_app
 from ciyuan.gateway.server import ServeOptions, build_gateway
 from ciyuan.gateway.upstream import UpstreamConfig
+from ciyuan.gateway.wiring import BillingBudgets
 from ciyuan.measure import default_measurer
 from ciyuan.settings import Settings
 from ciyuan.sim.app import build_app as build_sim
@@ -39,6 +40,7 @@ async def test_concurrent_calls_share_commits_and_each_is_billed_once(tmp_path: 
         upstream.transport = httpx.ASGITransport(app=sim)  # type: ignore[arg-type]
     group = getattr(gateway.durable, "__self__", None)
     assert isinstance(group, GroupSync) and isinstance(gateway.usage, SqliteUsageStore)
+    assert isinstance(gateway.budgets, BillingBudgets)
     writer = gateway.usage._writer
     app = build_app(gateway, admin, dashboard)
     auth = {"authorization": f"Bearer {key}"}
@@ -53,9 +55,14 @@ async def test_concurrent_calls_share_commits_and_each_is_billed_once(tmp_path: 
         responses = await asyncio.gather(*(call(n) for n in range(CALLS)))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
 
-    # shared: 5 writes a call (the first call's first two before per-turn mode began) in
-    # fewer commits than calls; 2 waits a call in fewer fsyncs
-    assert writer.writes >= 5 * CALLS - 2 and writer.turns < CALLS, (writer.writes, writer.turns)
+    # shared: a call's hold and its settlement (one transfer each, one budget level) go to
+    # the ledger with those of other calls in fewer submits; 3 more writes a call (record
+    # begun, receipt, record completed; the first call's first writes before per-turn mode
+    # began) in fewer commits than calls; 2 waits a call in fewer fsyncs
+    turn = gateway.budgets.turn
+    assert turn.transfers == 2 * CALLS and turn.submits < turn.transfers, turn.submits
+    assert writer.writes >= 3 * CALLS + turn.submits - 2, writer.writes
+    assert writer.turns < CALLS, writer.turns
     assert group.waits == 2 * CALLS and group.syncs < group.waits
     records = gateway.usage.get(r.headers["x-ciyuan-usage-record"] for r in responses)
     assert len(records) == CALLS and {r.status for r in records.values()} == {"completed"}

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 from ciyuan.billing import Billing, Level, LevelKind, Scope
 from ciyuan.gateway.ports import Principal, Reservation
 from ciyuan.gateway.wiring import BillingBudgets
@@ -16,6 +18,7 @@ from ciyuan.store import SqliteLedgerStore
 USD = 10**9
 AT = dt.datetime(2026, 11, 5, 8, 0, tzinfo=dt.UTC)
 CALLER = Principal(tenant="acme", key_id="k1", team="research")
+pytestmark = pytest.mark.anyio
 
 
 class CountingStore(SqliteLedgerStore):
@@ -36,15 +39,15 @@ def _budgets(tmp_path: Path) -> tuple[CountingStore, Billing, BillingBudgets]:
     return store, billing, BillingBudgets(billing)
 
 
-def test_settling_own_reservation_skips_the_lookup_and_matches(tmp_path: Path) -> None:
+async def test_settling_own_reservation_skips_the_lookup_and_matches(tmp_path: Path) -> None:
     store, billing, budgets = _budgets(tmp_path)
-    own = budgets.reserve(CALLER, "rsv-own", USD // 2, "USD")
-    other = budgets.reserve(CALLER, "rsv-bare", USD // 2, "USD")
+    own = await budgets.reserve(CALLER, "rsv-own", USD // 2, "USD")
+    other = await budgets.reserve(CALLER, "rsv-bare", USD // 2, "USD")
     assert own.detail is not None and own == Reservation("rsv-own", USD // 2, "USD")
     before = store.lookups
-    budgets.settle(own, USD // 5)
+    await budgets.settle(own, USD // 5)
     assert store.lookups == before  # the holds came with the reservation
-    budgets.settle(Reservation(other.id, other.amount_nano, other.currency), USD // 5)
+    budgets.settle_now(Reservation(other.id, other.amount_nano, other.currency), USD // 5)
     assert store.lookups > before  # a bare reservation: its holds are looked up
     scope = Scope("acme", team="research", key="k1")
     for status in billing.status(scope, at=AT):
@@ -55,9 +58,9 @@ def test_settling_own_reservation_skips_the_lookup_and_matches(tmp_path: Path) -
     store.close()
 
 
-def test_release_of_own_reservation_frees_every_level(tmp_path: Path) -> None:
+async def test_release_of_own_reservation_frees_every_level(tmp_path: Path) -> None:
     store, billing, budgets = _budgets(tmp_path)
-    held = budgets.reserve(CALLER, "rsv-1", USD, "USD")
+    held = await budgets.reserve(CALLER, "rsv-1", USD, "USD")
     budgets.release(held)
     for status in billing.status(Scope("acme", team="research", key="k1"), at=AT):
         assert status.reserved_nano == 0 and status.spent_nano == 0

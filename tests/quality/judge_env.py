@@ -29,11 +29,14 @@ class _Keys:
 
 
 class _NoBudgets:
-    def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
-                currency: str) -> Reservation:
+    async def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
+                      currency: str) -> Reservation:
         return Reservation(reservation_id, amount_nano, currency)
 
-    def settle(self, reservation: Reservation, actual_nano: int) -> None:
+    async def settle(self, reservation: Reservation, actual_nano: int) -> None:
+        self.settle_now(reservation, actual_nano)
+
+    def settle_now(self, reservation: Reservation, actual_nano: int) -> None:
         assert actual_nano <= reservation.amount_nano
 
     def release(self, reservation: Reservation) -> None:

@@ -70,6 +70,11 @@ class Prepaid:
         self._now = now
         self._pricer = pricer
 
+    @property
+    def store(self) -> LedgerStore:
+        """The ledger store this billing reads and writes."""
+        return self._store
+
     # -- wallets --------------------------------------------------------------------------
 
     def open_wallet(self, tenant: str, currency: str, credit_limit_nano: int = 0) -> WalletStatus:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ciyuan.billing.budgets import (
@@ -50,7 +51,7 @@ from ciyuan.ledger import Account, Result, Transfer
 from ciyuan.price.api import Pricer
 from ciyuan.store.protocol import LedgerStore
 
-__all__ = ["Billing", "ReservationRef"]
+__all__ = ["Billing", "PlannedWrite", "ReservationRef"]
 
 #: Attempts of an operation that plans from balances it read, when a concurrent writer
 #: changed them first; each attempt is one read and one batch.
@@ -72,6 +73,18 @@ class ReservationRef(Protocol):
     def amount_nano(self) -> int: ...
     @property
     def currency(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """A write :class:`Billing` planned and has not made: submit ``transfers`` to the ledger
+    (as one batch, or inside a larger one: each linked chain is all-or-nothing by itself,
+    and a chain sees what the transfers before it in the batch did), then give the results
+    to :meth:`Billing.check`. Lets a caller gather the writes of many calls in one batch."""
+
+    transfers: Sequence[Transfer]
+    what: str
+    currency: str
 
 
 def _utc_now() -> dt.datetime:
@@ -186,6 +199,17 @@ class Billing(Prepaid):
         Pass the call's start as ``at`` so a retry resolves the same periods; a retry with
         the same id and amount is a no-op that returns the same reservation.
         """
+        reservation, write = self.plan_reservation(scope, reservation_id, amount_nano,
+                                                   currency, timeout_s=timeout_s, at=at)
+        self._make(write)
+        return reservation
+
+    def plan_reservation(self, scope: Scope, reservation_id: str, amount_nano: int,
+                         currency: str, *, timeout_s: int = DEFAULT_TIMEOUT_S,
+                         at: dt.datetime | None = None) -> tuple[Reservation, PlannedWrite]:
+        """:meth:`reserve` up to its write: the reservation, and the write that places it
+        (submit it, then :meth:`check` the results). Reads the ledger, writes nothing but
+        a period's opening (the first call of a period opens it)."""
         periods = self.budget_periods(scope, at)
         for p in periods:
             if p.budget.currency != currency:
@@ -199,8 +223,15 @@ class Billing(Prepaid):
         if wallet in self._present:
             holds.append(wallet_hold(reservation_id, scope.tenant, currency))
         transfers = plan_reserve(reservation_id, amount_nano, holds, timeout_s)
-        self._submit(transfers, what=f"reserve {reservation_id}", currency=currency)
-        return Reservation(reservation_id, amount_nano, currency, tuple(holds), timeout_s)
+        return (Reservation(reservation_id, amount_nano, currency, tuple(holds), timeout_s),
+                PlannedWrite(transfers, f"reserve {reservation_id}", currency))
+
+    def _make(self, write: PlannedWrite) -> None:
+        self._submit(write.transfers, what=write.what, currency=write.currency)
+
+    def check(self, write: PlannedWrite, results: Sequence[Result]) -> None:
+        """Raise the billing error of a planned write's results, if any failed."""
+        self._raise(results, write.transfers, what=write.what, currency=write.currency)
 
     def _resolve(self, reservation: ReservationRef) -> Reservation:
         if isinstance(reservation, Reservation):
@@ -216,9 +247,13 @@ class Billing(Prepaid):
     def settle(self, reservation: ReservationRef, actual_nano: int) -> None:
         """Post ``actual_nano`` (≤ reserved) at every hold and release the rest; a retry with
         the same amount is a no-op."""
+        self._make(self.plan_settlement(reservation, actual_nano))
+
+    def plan_settlement(self, reservation: ReservationRef, actual_nano: int) -> PlannedWrite:
+        """:meth:`settle` up to its write (submit it, then :meth:`check` the results)."""
         found = self._resolve(reservation)
-        self._submit(plan_settle(found, actual_nano), what=f"settle {found.id}",
-                     currency=found.currency)
+        return PlannedWrite(plan_settle(found, actual_nano), f"settle {found.id}",
+                            found.currency)
 
     def release(self, reservation: ReservationRef) -> bool:
         """Release every hold; False if the reservation was already closed (settled,

@@ -117,7 +117,7 @@ async def _proxy(gateway: Gateway, endpoint: Endpoint, scope: Scope, receive: Re
     body = parse_body(raw)
     headers = _headers(scope)
     headers["x-ciyuan-body-sha256"] = hashlib.sha256(raw).hexdigest()
-    call = gateway.prepare(endpoint, headers, body, started)
+    call = await gateway.prepare(endpoint, headers, body, started)
     bodies = [forward_body(body, raw, r.upstream_model, call.stream, endpoint.dialect)
               for r in call.routes]
     try:
@@ -158,8 +158,8 @@ async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: A
     usage, method, standard_out = response_usage(gateway.measurer, call, route.catalog_model,
                                                  data)
     digest = hashlib.sha256(content).hexdigest()
-    record, receipt = gateway.finish(call, route, usage, method, standard_out, digest,
-                                     upstream.headers.get("x-request-id", ""))
+    record, receipt = await gateway.finish(call, route, usage, method, standard_out, digest,
+                                           upstream.headers.get("x-request-id", ""))
     if receipt:
         headers[RECEIPT_HEADER] = receipt
     await gateway.durable()  # settled, receipted and completed on disk before the answer

@@ -38,6 +38,7 @@ from ciyuan.gateway.upstream import Route
 from ciyuan.identity.errors import InvalidApiKeyError, ModelNotAllowedError
 from ciyuan.measure.measurer import Measurer
 from ciyuan.price.api import Pricer
+from ciyuan.price.lines import Rating
 from ciyuan.store.usage import UsageStore
 
 __all__ = ["CallInProgressError", "CompletedCalls", "Gateway", "MeteredCall", "nano"]
@@ -125,8 +126,8 @@ class Gateway:
                                       "a new one with `ciyuan keys create`")
         return principal
 
-    def prepare(self, endpoint: Endpoint, headers: Mapping[str, str], body: dict[str, Any],
-                started: float) -> MeteredCall:
+    async def prepare(self, endpoint: Endpoint, headers: Mapping[str, str],
+                      body: dict[str, Any], started: float) -> MeteredCall:
         principal = _attribute(self.authenticate(headers), headers)
         model = str(body["model"])
         routes = self.router.routes(model)
@@ -146,8 +147,8 @@ class Gateway:
         ceiling = nano(self.pricer.rate(worst, model=catalog_model, at=at,
                                         currency=principal.currency, convert=True).total)
         record_id = _record_id(principal, headers)
-        reservation = self.budgets.reserve(principal, f"rsv-{record_id}", ceiling,
-                                           principal.currency)
+        reservation = await self.budgets.reserve(principal, f"rsv-{record_id}", ceiling,
+                                                 principal.currency)
         record = UsageRecord(
             id=record_id, tenant=principal.tenant, model=model, provider=routes[0].upstream.name,
             endpoint=endpoint.name, started_at=at, key_id=principal.key_id, team=principal.team,
@@ -171,17 +172,42 @@ class Gateway:
             client_wants_usage=isinstance(options, dict) and bool(options.get("include_usage")))
 
     # -- after the upstream call ----------------------------------------------------------
-    def finish(self, call: MeteredCall, route: Route, usage: Usage, method: str,
-               standard_output: int, response_sha256: str, upstream_request_id: str = "",
-               error: str = "") -> tuple[UsageRecord, str]:
+    async def finish(self, call: MeteredCall, route: Route, usage: Usage, method: str,
+                     standard_output: int, response_sha256: str, upstream_request_id: str = "",
+                     error: str = "") -> tuple[UsageRecord, str]:
         """Rate, settle, receipt and complete; returns the record and its receipt."""
+        rating, charge, posted = self._rate(call, route, usage)
+        if call.reservation is not None:
+            await self.budgets.settle(call.reservation, posted)
+        return self._complete(call, route, usage, method, standard_output, response_sha256,
+                              upstream_request_id, error, rating, charge, posted)
+
+    def finish_now(self, call: MeteredCall, route: Route, usage: Usage, method: str,
+                   standard_output: int, response_sha256: str, upstream_request_id: str = "",
+                   error: str = "") -> tuple[UsageRecord, str]:
+        """:meth:`finish` without waiting for the loop, for a stream cut short: its task may
+        be cancelled, and a cancelled task cannot await."""
+        rating, charge, posted = self._rate(call, route, usage)
+        if call.reservation is not None:
+            self.budgets.settle_now(call.reservation, posted)
+        return self._complete(call, route, usage, method, standard_output, response_sha256,
+                              upstream_request_id, error, rating, charge, posted)
+
+    def _rate(self, call: MeteredCall, route: Route, usage: Usage) -> tuple[Rating, int, int]:
+        """The call's rating, its charge and what its settlement posts (never beyond the
+        hold)."""
         rating = self.pricer.rate(usage, model=route.catalog_model, at=call.record.started_at,
                                   currency=call.principal.currency, convert=True)
         charge = nano(rating.total)
-        posted = charge
-        if call.reservation is not None:
-            posted = min(charge, call.reservation.amount_nano)  # never beyond the hold
-            self.budgets.settle(call.reservation, posted)
+        posted = charge if call.reservation is None else min(charge,
+                                                             call.reservation.amount_nano)
+        return rating, charge, posted
+
+    def _complete(self, call: MeteredCall, route: Route, usage: Usage, method: str,
+                  standard_output: int, response_sha256: str, upstream_request_id: str,
+                  error: str, rating: Rating, charge: int, posted: int
+                  ) -> tuple[UsageRecord, str]:
+        """After the settlement: the completed record, its receipt, the metrics."""
         metadata = dict(call.extra)
         if posted < charge:
             metadata["unreserved_nano"] = str(charge - posted)

@@ -49,14 +49,19 @@ class Reservation:
 
 
 class Budgets(Protocol):
-    def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
-                currency: str) -> Reservation:
+    async def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
+                      currency: str) -> Reservation:
         """Hold ``amount_nano`` at every budget level of the principal, atomically, or raise
-        BudgetExceededError naming the level that does not fit."""
+        BudgetExceededError naming the level that does not fit. Async so that the holds of
+        many calls can go to the ledger together."""
         ...
 
-    def settle(self, reservation: Reservation, actual_nano: int) -> None:
+    async def settle(self, reservation: Reservation, actual_nano: int) -> None:
         """Post ``actual_nano`` (≤ reserved) at every level and release the rest."""
+        ...
+
+    def settle_now(self, reservation: Reservation, actual_nano: int) -> None:
+        """``settle`` without waiting for the loop (a cancelled stream's last act)."""
         ...
 
     def release(self, reservation: Reservation) -> None: ...

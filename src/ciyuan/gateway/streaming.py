@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from ciyuan.core import jsonfast
-from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
 from ciyuan.gateway.transport import UpstreamResponse
@@ -149,8 +148,8 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
         if buffer.strip():
             tally.digest.update(buffer)
             yield buffer
-        finished = True
-        record, receipt = _finish(gateway, call, route, tally, response, "")
+        record, receipt = await gateway.finish(call, route, *_outcome(call, tally, response, ""))
+        finished = True  # (cancelled in the settlement's wait: the finally below settles)
         await gateway.durable()  # settled and receipted on disk before the receipt goes out
         if receipt:
             yield STREAM_LINE.format(token=receipt).encode("ascii")
@@ -161,7 +160,8 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
     finally:
         # synchronous first: a cancelled task cannot await, and the call must be finished
         if not finished:  # client went away, or the upstream failed mid-stream
-            _finish(gateway, call, route, tally, response, error or "client disconnected")
+            gateway.finish_now(call, route, *_outcome(call, tally, response,
+                                                      error or "client disconnected"))
         await response.aclose()
 
 
@@ -172,8 +172,9 @@ def _as_response(dialect: str, answer: str) -> dict[str, Any]:
     return {"choices": [{"message": {"role": "assistant", "content": answer}}]}
 
 
-def _finish(gateway: Gateway, call: MeteredCall, route: Route, tally: _Tally,
-            response: UpstreamResponse, error: str) -> tuple[UsageRecord, str]:
+def _outcome(call: MeteredCall, tally: _Tally, response: UpstreamResponse, error: str
+             ) -> tuple[Usage, str, int, str, str, str]:
+    """What the stream delivered, as ``Gateway.finish`` takes it after the call and route."""
     native_out = tally.native.finish()
     standard_out = tally.standard.finish()
     usage: Usage | None = None
@@ -185,5 +186,5 @@ def _finish(gateway: Gateway, call: MeteredCall, route: Route, tally: _Tally,
             usage, method = Usage.from_openai(tally.reported), "reported"
     if usage is None:
         usage = Usage(input_tokens=call.input.native_tokens, output_tokens=native_out)
-    return gateway.finish(call, route, usage, method, standard_out, tally.digest.hexdigest(),
-                          response.headers.get("x-request-id", ""), error)
+    return (usage, method, standard_out, tally.digest.hexdigest(),
+            response.headers.get("x-request-id", ""), error)

@@ -14,6 +14,7 @@ from ciyuan.billing.budgets import Reservation as Held
 from ciyuan.billing.errors import BudgetLevelExceededError, WalletInsufficientError
 from ciyuan.core.records import UsageRecord
 from ciyuan.gateway.errors import BudgetExceededError
+from ciyuan.gateway.ledger_turn import LedgerTurn
 from ciyuan.gateway.ports import Principal, Reservation
 from ciyuan.identity import KeyCache
 from ciyuan.identity import authenticate as identity_authenticate
@@ -57,22 +58,31 @@ class _Who:
 
 
 class BillingBudgets:
-    """Budget levels, wallet and holds in the ledger, through ``ciyuan.billing``."""
+    """Budget levels, wallet and holds in the ledger, through ``ciyuan.billing``; the
+    reservations and settlements of one loop turn go to the ledger in one submit
+    (``ciyuan.gateway.ledger_turn``)."""
 
     def __init__(self, billing: Billing) -> None:
         self._billing = billing
+        self.turn = LedgerTurn(billing.store.submit)
 
-    def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
-                currency: str) -> Reservation:
+    async def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
+                      currency: str) -> Reservation:
         scope = Scope.of(_Who(principal.tenant, principal.team, principal.agent,
                               principal.key_id))
         try:
-            held = self._billing.reserve(scope, reservation_id, amount_nano, currency)
+            held, write = self._billing.plan_reservation(scope, reservation_id, amount_nano,
+                                                         currency)
+            self._billing.check(write, await self.turn.submit(write.transfers))
         except (BudgetLevelExceededError, WalletInsufficientError) as exc:
             raise BudgetExceededError(exc.message, **exc.details) from None
         return Reservation(held.id, held.amount_nano, held.currency, detail=held)
 
-    def settle(self, reservation: Reservation, actual_nano: int) -> None:
+    async def settle(self, reservation: Reservation, actual_nano: int) -> None:
+        write = self._billing.plan_settlement(_held(reservation), actual_nano)
+        self._billing.check(write, await self.turn.submit(write.transfers))
+
+    def settle_now(self, reservation: Reservation, actual_nano: int) -> None:
         self._billing.settle(_held(reservation), actual_nano)
 
     def release(self, reservation: Reservation) -> None:
