@@ -12,7 +12,12 @@ gateways are pinned to CPU 1, the sim and the load to CPU 0, as in ``bench_gatew
     cp src/ciyuan/store/_ledger_native*.so /tmp/base/src/ciyuan/store/   # same C module
     python benchmarks/bench_gateway_ab.py --base /tmp/base/src [--rounds 6]
 
-Writes ``benchmarks/results/bench_gateway_ab.json``.
+With ``--pg postgresql://postgres@127.0.0.1:5432/test`` both gateways run on PostgreSQL
+instead (a fresh database each, made on that server and dropped at the end); ``--rate``
+sets the open loop's rate (PostgreSQL's round trips make 200/s too many for one worker
+here).
+
+Writes ``benchmarks/results/bench_gateway_ab.json`` (``--out`` to choose).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +50,50 @@ def _commit(src: Path) -> str:
     return found.stdout.strip() or "?"
 
 
+class _Databases:
+    """Fresh PostgreSQL databases on one server (None: each gateway's SQLite file)."""
+
+    def __init__(self, server: str | None) -> None:
+        self.server = server
+        self.made: list[str] = []
+
+    def new(self, name: str) -> str | None:
+        if self.server is None:
+            return None
+        import psycopg
+
+        database = f"bench_ab_{name}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        self.made.append(database)
+        return f"{self.server.rpartition('/')[0]}/{database}"
+
+    def drop(self) -> None:
+        if self.server is None:
+            return
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            for database in self.made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--base", type=Path, required=True,
                         help="the other version's src directory (e.g. a git worktree's)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_gateway_ab.json")
+    parser.add_argument("--pg", metavar="URL", default=None,
+                        help="run both on PostgreSQL: a server URL where databases may be made")
+    parser.add_argument("--rate", type=float, default=TARGET_RPS,
+                        help=f"open-loop rate, req/s (default {TARGET_RPS})")
     args = parser.parse_args()
     if not (args.base / "ciyuan" / "__init__.py").is_file():
         parser.error(f"--base {args.base} is not a src directory with the ciyuan package")
     versions = {"base": args.base.resolve(), "new": HERE_SRC}
     children = Children()
+    databases = _Databases(args.pg)
     rows: dict[str, dict[str, list[float]]] = {v: {m: [] for m in METRICS} for v in versions}
     try:
         os.sched_setaffinity(0, {LOAD_CPU})
@@ -64,14 +103,15 @@ def main() -> None:
         for name, src in versions.items():
             os.environ["PYTHONPATH"] = str(src)  # the child imports ciyuan from there
             (home / name).mkdir()
-            gateways[name] = start_ciyuan(children, home / name, sim)
+            gateways[name] = start_ciyuan(children, home / name, sim,
+                                          db_url=databases.new(name))
         os.environ.pop("PYTHONPATH")
         for gateway in gateways.values():  # warm: connections, caches, the first checkpoint
-            measure_open(gateway, TARGET_RPS, 2, False)
+            measure_open(gateway, args.rate, 2, False)
         for turn in range(args.rounds):
             order = list(gateways) if turn % 2 == 0 else list(gateways)[::-1]
             for name in order:
-                row = measure_open(gateways[name], TARGET_RPS, OPEN_STEP_S, False)
+                row = measure_open(gateways[name], args.rate, OPEN_STEP_S, False)
                 rows[name]["open_cpu_ms"].append(row["cpu_s_per_1000"])
                 rows[name]["open_p50_ms"].append(row["p50_ms"])
                 rows[name]["open_p99_ms"].append(row["p99_ms"])
@@ -84,12 +124,14 @@ def main() -> None:
                 for name in versions), flush=True)
     finally:
         children.stop_all()
+        databases.drop()
     medians = {v: {m: statistics.median(rows[v][m]) for m in METRICS} for v in versions}
     wins = {m: sum((n < b) if m != "c16_rps" else (n > b)
                    for b, n in zip(rows["base"][m], rows["new"][m], strict=True))
             for m in METRICS}
     result: dict[str, Any] = {
-        "setup": {"rounds": args.rounds, "open_rate": TARGET_RPS, "open_step_s": OPEN_STEP_S,
+        "setup": {"rounds": args.rounds, "open_rate": args.rate,
+                  "store": "postgresql" if args.pg else "sqlite", "open_step_s": OPEN_STEP_S,
                   "closed_calls": CLOSED_CALLS, "concurrency": CONCURRENCY,
                   "base": {"src": str(versions["base"]), "commit": _commit(versions["base"])},
                   "new": {"src": str(HERE_SRC), "commit": _commit(HERE_SRC)}},

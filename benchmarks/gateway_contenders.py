@@ -163,10 +163,11 @@ _PROFILED = ("import cProfile, signal, sys\n"
 
 
 def start_ciyuan(children: Children, home: Path, sim: Contender,
-                 profile: Path | None = None) -> Contender:
-    """``ciyuan serve`` on a fresh SQLite database with a tenant, key and budget; under
-    cProfile (written to ``profile`` at a clean stop) when asked."""
-    db_url = f"sqlite:///{home}/ciyuan.db"
+                 profile: Path | None = None, db_url: str | None = None) -> Contender:
+    """``ciyuan serve`` on a fresh database (a SQLite file in ``home`` unless ``db_url``
+    names another, empty one) with a tenant, key and budget; under cProfile (written to
+    ``profile`` at a clean stop) when asked."""
+    db_url = db_url or f"sqlite:///{home}/ciyuan.db"
     _cli(db_url, "tenants", "create", "bench", "--sector", "software")
     key = str(_cli(db_url, "keys", "create", "--tenant", "bench")["key"])
     _cli(db_url, "budgets", "set", "--tenant", "bench", "--period", "month",
@@ -180,5 +181,6 @@ def start_ciyuan(children: Children, home: Path, sim: Contender,
     wait_http(url + "/healthz", proc, log)
     from importlib.metadata import version
 
+    store = "SQLite" if db_url.startswith("sqlite") else "PostgreSQL"
     return Contender("ciyuan", url, {"authorization": f"Bearer {key}"}, proc.pid,
-                     f"ciyuan {version('ciyuan')} (SQLite ledger, receipts on)")
+                     f"ciyuan {version('ciyuan')} ({store} ledger, receipts on)")
