@@ -3,6 +3,7 @@ the same order, events cut across reads held back until whole, the call counted 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -72,3 +73,49 @@ async def test_usage_the_client_did_not_ask_for_is_dropped_from_its_read(env: En
     record = next(iter(env.usage.records.values()))
     assert record.usage is not None and record.usage.input_tokens == 9
     assert record.response_sha256 == hashlib.sha256(sent).hexdigest()
+
+
+async def test_a_settlement_that_fails_is_not_made_again_when_the_relay_closes(
+        env: Env) -> None:
+    calls: list[str] = []
+    budgets = env.gateway.budgets
+
+    async def failing_settle(reservation: object, actual_nano: int) -> None:
+        calls.append("settle")
+        raise RuntimeError("the ledger refused")
+
+    def settle_now(reservation: object, actual_nano: int) -> None:
+        calls.append("settle_now")
+
+    budgets.settle = failing_settle  # type: ignore[method-assign]
+    budgets.settle_now = settle_now  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="the ledger refused"):
+        await _relay(env, [b"".join(EVENTS)], wants_usage=True)
+    assert calls == ["settle"]  # once: the relay's finally does not settle a second time
+
+
+async def test_a_relay_cut_short_in_the_settlement_wait_settles_once_as_delivered(
+        env: Env) -> None:
+    budgets = env.gateway.budgets
+    started = asyncio.Event()
+    posted: list[tuple[str, int]] = []
+
+    async def slow_settle(reservation: object, actual_nano: int) -> None:
+        posted.append(("settle", actual_nano))
+        started.set()
+        await asyncio.Event().wait()  # the loop's flush never comes: the client leaves first
+
+    def settle_now(reservation: object, actual_nano: int) -> None:
+        posted.append(("settle_now", actual_nano))
+
+    budgets.settle = slow_settle  # type: ignore[method-assign]
+    budgets.settle_now = settle_now  # type: ignore[method-assign]
+    task = asyncio.ensure_future(_relay(env, [b"".join(EVENTS)], wants_usage=True))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (_, amount), (how, again) = posted
+    assert how == "settle_now" and again == amount  # the same, reported, amount: once more
+    record = next(iter(env.usage.records.values()))
+    assert record.status == "completed" and record.usage_method == "reported"

@@ -8,6 +8,7 @@ actually delivered, counted with the model's tokenizer (``counted``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -123,6 +124,7 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
     buffer = b""
     error = ""
     finished = False
+    outcome: tuple[Usage, str, int, str, str, str] | None = None  # once the stream is whole
     try:
         async for chunk in response.aiter_raw():
             buffer += chunk
@@ -148,8 +150,15 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
         if buffer.strip():
             tally.digest.update(buffer)
             yield buffer
-        record, receipt = await gateway.finish(call, route, *_outcome(call, tally, response, ""))
-        finished = True  # (cancelled in the settlement's wait: the finally below settles)
+        outcome = _outcome(call, tally, response, "")
+        try:
+            record, receipt = await gateway.finish(call, route, *outcome)
+        except asyncio.CancelledError:
+            raise  # cut short in the settlement's wait: the finally ends the call (once)
+        except BaseException:
+            finished = True  # failed by itself: not a second time in the finally
+            raise
+        finished = True
         await gateway.durable()  # settled and receipted on disk before the receipt goes out
         if receipt:
             yield STREAM_LINE.format(token=receipt).encode("ascii")
@@ -160,8 +169,9 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
     finally:
         # synchronous first: a cancelled task cannot await, and the call must be finished
         if not finished:  # client went away, or the upstream failed mid-stream
-            gateway.finish_now(call, route, *_outcome(call, tally, response,
-                                                      error or "client disconnected"))
+            if outcome is None:
+                outcome = _outcome(call, tally, response, error or "client disconnected")
+            gateway.finish_now(call, route, *outcome)  # a settlement already made: a no-op
         await response.aclose()
 
 
