@@ -110,14 +110,19 @@ async def test_a_busy_turn_flushes_in_bounded_batches_without_splitting_a_write(
     assert (turn.submits, turn.transfers) == (3, 9)
 
 
-async def test_a_write_cancelled_before_its_flush_is_not_made() -> None:
-    made: list[str] = []
+def _recording(made: list[str]) -> LedgerTurn:
+    """A turn whose ledger accepts everything and notes the ids it was given."""
 
     def submit(transfers: Sequence[Transfer]) -> list[Result]:
         made.extend(t.id for t in transfers)
         return [Result.OK] * len(transfers)
 
-    turn = LedgerTurn(submit)
+    return LedgerTurn(submit)
+
+
+async def test_a_write_cancelled_before_its_flush_is_not_made() -> None:
+    made: list[str] = []
+    turn = _recording(made)
     first = asyncio.ensure_future(turn.submit([Transfer("kept", "a", "b", 1)]))
     second = asyncio.ensure_future(turn.submit([Transfer("dropped", "a", "b", 1)]))
     await asyncio.sleep(0)  # both are waiting for the flush
@@ -126,6 +131,36 @@ async def test_a_write_cancelled_before_its_flush_is_not_made() -> None:
     with pytest.raises(asyncio.CancelledError):
         await second
     assert made == ["kept"]
+
+
+async def test_a_write_made_before_a_cancellation_reaches_its_task_is_handed_back() -> None:
+    made: list[str] = []
+    turn = _recording(made)
+    got: list[object] = []
+
+    async def caller() -> None:
+        got.append(await turn.submit([Transfer("made", "a", "b", 1)]))
+        got.append(asyncio.current_task().cancelling())  # type: ignore[union-attr]
+        await asyncio.sleep(0)  # the cancellation lands here, at the next await
+        got.append("not reached")
+
+    task = asyncio.ensure_future(caller())
+    await asyncio.sleep(0)  # the caller waits for the flush, which is queued
+    asyncio.get_running_loop().call_soon(task.cancel)  # runs right after the flush
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert made == ["made"]
+    assert got == [[Result.OK], 1]  # the results, and one cancellation request, not two
+
+
+async def test_a_write_that_leaves_its_chain_open_is_refused() -> None:
+    turn = LedgerTurn(lambda transfers: [Result.OK] * len(transfers))
+    linked = TransferFlags.LINKED
+    with pytest.raises(ValueError, match="linked chain open"):
+        await turn.submit([Transfer("a", "x", "y", 1, flags=linked),
+                           Transfer("b", "x", "y", 1, flags=linked)])
+    assert await turn.submit([Transfer("a", "x", "y", 1, flags=linked),
+                              Transfer("b", "x", "y", 1)]) == [Result.OK, Result.OK]
 
 
 async def test_each_turn_flushes_by_itself() -> None:

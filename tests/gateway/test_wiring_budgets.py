@@ -65,3 +65,28 @@ async def test_release_of_own_reservation_frees_every_level(tmp_path: Path) -> N
     for status in billing.status(Scope("acme", team="research", key="k1"), at=AT):
         assert status.reserved_nano == 0 and status.spent_nano == 0
     store.close()
+
+
+async def test_holds_past_their_timeout_are_released_by_the_next_sweep(tmp_path: Path) -> None:
+    clock_ns = [1_800_000_000 * 10**9]  # the ledger's clock
+    ticks = [0.0]  # the sweep's (monotonic) clock
+    store = SqliteLedgerStore(tmp_path / "ledger.db", clock=lambda: clock_ns[0])
+    billing = Billing(store, now=lambda: AT)
+    billing.set_budget(Level(LevelKind.TENANT, "acme"), "month", 10 * USD, "USD", at=AT)
+    billing.set_budget(Level(LevelKind.TEAM, "acme", "research"), "day", 2 * USD, "USD", at=AT)
+    budgets = BillingBudgets(billing, sweep_every_s=60, monotonic=lambda: ticks[0])
+    scope = Scope("acme", team="research", key="k1")
+    # a hold nobody will settle or release (its gateway was killed before its usage record)
+    await budgets.reserve(CALLER, "rsv-orphan", USD, "USD")
+    clock_ns[0] += 16 * 60 * 10**9  # past its 15-minute timeout
+    ticks[0] = 30.0  # but not yet a sweep interval later
+    live = await budgets.reserve(CALLER, "rsv-live", USD // 2, "USD")
+    assert {s.reserved_nano for s in billing.status(scope, at=AT)} == {USD + USD // 2}
+    assert budgets.expired == 0
+    ticks[0] = 61.0
+    await budgets.reserve(CALLER, "rsv-next", USD // 4, "USD")  # sweeps first
+    assert budgets.expired == 2  # the orphan's two holds (tenant month, team day)
+    assert {s.reserved_nano for s in billing.status(scope, at=AT)} == {USD // 2 + USD // 4}
+    await budgets.settle(live, USD // 5)  # a live call's hold was not touched
+    assert store.verify().ok
+    store.close()

@@ -26,11 +26,15 @@ _CLOSED = {
 
 def first_failure(results: Sequence[Result],
                   transfers: Sequence[Transfer]) -> tuple[Result, Transfer] | None:
-    """The result that refused the batch (not the ``linked-event-failed`` echoes)."""
+    """The result that refused the batch (not the ``linked-event-failed`` echoes; one of
+    those alone, a chain refused for another write's sake, when nothing else failed)."""
+    echo = None
     for result, transfer in zip(results, transfers, strict=True):
-        if result not in (Result.OK, Result.LINKED_EVENT_FAILED):
+        if result == Result.LINKED_EVENT_FAILED:
+            echo = echo or (result, transfer)
+        elif result != Result.OK:
             return result, transfer
-    return None
+    return echo
 
 
 def _money(amount_nano: int, currency: str) -> str:

@@ -14,7 +14,15 @@ What stays as it was: each call's transfers are one linked chain, all-or-nothing
 and a chain sees the transfers before it in the batch as a later submit would (so budgets
 never overshoot: a reservation that does not fit after the others of its turn is refused).
 If the batch's submit raises (a bug, a store error), each write is submitted again on its
-own, so the error reaches only the call whose write causes it.
+own, so the error reaches only the call whose write causes it. A write must close its own
+chain (its last transfer not ``LINKED``): an open one would take the next call's write into
+it, so it is refused before it joins the turn.
+
+Cancellation: a write cancelled before the flush is not made. A write the flush has made is
+never lost to a cancellation that reaches its task before the task runs again: ``submit``
+hands back its results all the same and the cancellation is raised at the caller's next
+``await`` instead (else a reservation could be held with nobody left to settle or release
+it, or a settlement posted with its usage record never completed).
 
 Bound: ``TURN_BATCH_TRANSFERS`` transfers a submit; a busier turn flushes in several.
 """
@@ -24,7 +32,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from ciyuan.ledger import Result, Transfer
+from ciyuan.ledger import Result, Transfer, TransferFlags
 
 __all__ = ["TURN_BATCH_TRANSFERS", "LedgerTurn"]
 
@@ -54,6 +62,9 @@ class LedgerTurn:
         other writes of this turn."""
         if not transfers:
             return []
+        if transfers[-1].flags & TransferFlags.LINKED:
+            raise ValueError(f"transfer {transfers[-1].id!r} leaves its write's linked chain "
+                             "open: a write's last transfer must not be LINKED")
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (tests run several): nothing carries over
             self._loop, self._waiting = loop, []
@@ -61,7 +72,19 @@ class LedgerTurn:
             loop.call_soon(self._flush)
         future: asyncio.Future[list[Result]] = loop.create_future()
         self._waiting.append((transfers, future))
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError as cancelled:
+            if not future.done() or future.cancelled() or future.exception() is not None:
+                raise  # not made (cancelled before the flush), or failed: nothing to hand back
+            task = asyncio.current_task()
+            assert task is not None
+            # made, then cancelled before this task ran again: keep the write's results and
+            # let the same cancellation (one request, as counted by Task.cancelling) land
+            # at the caller's next await
+            task.uncancel()
+            task.cancel(cancelled.args[0] if cancelled.args else None)
+            return future.result()
 
     def _flush(self) -> None:
         # a caller cancelled before the flush (a server shutting down) makes no write

@@ -147,6 +147,11 @@ class Gateway:
         ceiling = nano(self.pricer.rate(worst, model=catalog_model, at=at,
                                         currency=principal.currency, convert=True).total)
         record_id = _record_id(principal, headers)
+        idempotency_key = headers.get("idempotency-key", "")
+        if idempotency_key.strip():  # a retry is answered before it reserves anything
+            seen = self.usage.get([record_id]).get(record_id)
+            if seen is not None:
+                raise _in_progress(idempotency_key, seen)
         reservation = await self.budgets.reserve(principal, f"rsv-{record_id}", ceiling,
                                                  principal.currency)
         record = UsageRecord(
@@ -154,16 +159,14 @@ class Gateway:
             endpoint=endpoint.name, started_at=at, key_id=principal.key_id, team=principal.team,
             agent=principal.agent, task=headers.get("x-ciyuan-task", "")[:200],
             purpose=_purpose(headers), region=principal.region,
-            stream=bool(body.get("stream")), idempotency_key=headers.get("idempotency-key", ""),
+            stream=bool(body.get("stream")), idempotency_key=idempotency_key,
             request_sha256=headers.get("x-ciyuan-body-sha256", ""),
             reservation_id=reservation.id, currency=principal.currency)
         stored = self.usage.begin(record)
-        if stored != record:  # the same id exists: a retried request
-            self.budgets.release(reservation)
-            raise CallInProgressError(
-                f"a request with Idempotency-Key {record.idempotency_key!r} is already "
-                f"{stored.status} (usage record {stored.id}); it is not billed again",
-                usage_record=stored.id)
+        if stored != record:  # the same id exists: a retry that came in alongside the first
+            if stored.reservation_id != reservation.id:  # else the hold is the first call's
+                self.budgets.release(reservation)
+            raise _in_progress(idempotency_key, stored)
         options = body.get("stream_options")
         return MeteredCall(
             endpoint=endpoint, principal=principal, model=model, routes=routes, body=body,
@@ -242,6 +245,12 @@ class Gateway:
         m.standard_tokens.labels(record.model, "input").inc(record.standard_input_tokens)
         m.standard_tokens.labels(record.model, "output").inc(record.standard_output_tokens)
         m.cost.labels(record.model, record.currency).inc(record.charge_nano / 1e9)
+
+
+def _in_progress(idempotency_key: str, stored: UsageRecord) -> CallInProgressError:
+    return CallInProgressError(
+        f"a request with Idempotency-Key {idempotency_key!r} is already {stored.status} "
+        f"(usage record {stored.id}); it is not billed again", usage_record=stored.id)
 
 
 def _attribute(principal: Principal, headers: Mapping[str, str]) -> Principal:

@@ -7,6 +7,9 @@ from ``ciyuan.receipt`` with a per-tenant chain in the database.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ciyuan.billing import Billing, Scope
@@ -22,7 +25,13 @@ from ciyuan.identity.errors import AuthenticationError
 from ciyuan.receipt.issuer import ReceiptIssuer, draft_from_record
 from ciyuan.store.identity import IdentityStore
 
-__all__ = ["BillingBudgets", "StoreIdentity", "StoreReceipts"]
+__all__ = ["HOLD_SWEEP_INTERVAL_S", "BillingBudgets", "StoreIdentity", "StoreReceipts"]
+
+log = logging.getLogger(__name__)
+
+#: How often, at most, a gateway process releases the budget holds whose timeout has passed
+#: (the ledger's ``expire``), checked when a call reserves
+HOLD_SWEEP_INTERVAL_S = 60.0
 
 
 class StoreIdentity:
@@ -62,12 +71,38 @@ class BillingBudgets:
     reservations and settlements of one loop turn go to the ledger in one submit
     (``ciyuan.gateway.ledger_turn``)."""
 
-    def __init__(self, billing: Billing) -> None:
+    def __init__(self, billing: Billing, *, sweep_every_s: float = HOLD_SWEEP_INTERVAL_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._billing = billing
         self.turn = LedgerTurn(billing.store.submit)
+        self._sweep_every_s = sweep_every_s
+        self._monotonic = monotonic
+        self._next_sweep = monotonic()  # the first call sweeps
+        #: holds released because their timeout had passed (tests and logs read it)
+        self.expired = 0
+
+    def _sweep(self) -> None:
+        """Release the holds past their timeout, at most every ``sweep_every_s``. A hold
+        outlives its call only when nothing was left to settle or release it (a gateway
+        killed between its reservation and its usage record, whose commits are not one):
+        the ledger would release it only when a settlement touched it, which never comes,
+        and the budget would stay short of it."""
+        now = self._monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self._sweep_every_s
+        try:
+            released = self._billing.store.expire()
+        except Exception as error:  # noqa: BLE001 - upkeep: the call goes on, the next sweep retries
+            log.warning("releasing expired budget holds failed: %r", error)
+            return
+        if released:
+            self.expired += released
+            log.info("released %d budget holds past their timeout", released)
 
     async def reserve(self, principal: Principal, reservation_id: str, amount_nano: int,
                       currency: str) -> Reservation:
+        self._sweep()
         scope = Scope.of(_Who(principal.tenant, principal.team, principal.agent,
                               principal.key_id))
         try:
