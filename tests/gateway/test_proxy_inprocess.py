@@ -137,6 +137,17 @@ async def test_upstream_failure_bills_nothing() -> None:
         await env.aclose()
 
 
+async def test_an_answer_over_the_limit_bills_nothing_and_leaves_nothing_pending(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ciyuan.gateway import app as gateway_app
+
+    monkeypatch.setattr(gateway_app, "MAX_RESPONSE_BYTES", 200)  # the sim answers more
+    response = await env.client.post("/v1/chat/completions", json=_chat(), headers=AUTH)
+    assert response.status_code == 502 and "over the gateway's limit" in response.text
+    assert env.budgets.posted_nano == 0 and not env.budgets.held  # released, not left held
+    assert [r.status for r in env.usage.records.values()] == ["failed"]  # not pending
+
+
 def test_anthropic_errors_use_anthropic_envelope() -> None:
     from ciyuan.gateway.errors import AuthenticationError, error_body
 

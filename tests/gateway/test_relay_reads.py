@@ -119,3 +119,72 @@ async def test_a_relay_cut_short_in_the_settlement_wait_settles_once_as_delivere
     assert how == "settle_now" and again == amount  # the same, reported, amount: once more
     record = next(iter(env.usage.records.values()))
     assert record.status == "completed" and record.usage_method == "reported"
+
+
+REASONED = {"prompt_tokens": 9, "completion_tokens": 40, "total_tokens": 49,
+            "completion_tokens_details": {"reasoning_tokens": 30}}  # not what a count finds
+
+
+def _record(env: Env):  # type: ignore[no-untyped-def]
+    (record,) = env.usage.records.values()
+    return record
+
+
+async def test_events_framed_with_crlf_are_read_and_go_out_framed_with_lf(env: Env) -> None:
+    crlf = [e.replace(b"\n", b"\r\n") for e in EVENTS]
+    cut = len(crlf[0]) - 1  # a CR and its LF in two reads
+    whole = b"".join(crlf)
+    pieces = await _relay(env, [whole[:cut], whole[cut:]], wants_usage=False)
+    sent = b"".join(pieces)
+    assert b"\r" not in sent and b'"usage"' not in sent  # the usage chunk was found, and hidden
+    assert sent.startswith(b"".join([EVENTS[0], EVENTS[1], EVENTS[2], EVENTS[4]]))
+    record = _record(env)
+    assert record.usage_method == "reported" and record.usage.output_tokens == 3
+
+
+async def test_an_event_with_its_data_over_several_lines_is_read(env: Env) -> None:
+    split = (b'data: {"choices": [{"index": 0, "delta":\ndata: {"content": "'
+             + b" word" * 50 + b'"}}]}\n\n')
+    await _relay(env, [split, _event("[DONE]")], wants_usage=True)
+    record = _record(env)  # no usage from the upstream: counted, and the 50 words are in it
+    assert record.usage_method == "counted" and record.usage.output_tokens >= 50
+
+
+async def test_a_last_event_without_its_blank_line_is_read(env: Env) -> None:
+    usage = _event({"choices": [], "usage": REASONED})
+    await _relay(env, [*EVENTS[:3], usage, b"data: [DONE]\n"], wants_usage=True)
+    assert _record(env).usage_method == "reported"  # the end was seen, the usage counts
+
+
+async def test_a_last_usage_event_without_its_blank_line_is_hidden_all_the_same(
+        env: Env) -> None:
+    usage = _event({"choices": [], "usage": REASONED}).rstrip(b"\n")  # and no [DONE] at all
+    pieces = await _relay(env, [*EVENTS[:3], usage], wants_usage=False)
+    assert b'"usage"' not in b"".join(pieces)
+
+
+async def test_a_client_that_leaves_after_taking_the_end_is_billed_the_reported_usage(
+        env: Env) -> None:
+    gate = asyncio.Event()
+
+    class _EndsLate(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"".join([*EVENTS[:3], _event({"choices": [], "usage": REASONED}),
+                            _event("[DONE]")])
+            await gate.wait()  # the upstream's end of body comes late
+
+    body = {"model": "gpt-4o", "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "hi"}]}
+    call = await env.gateway.prepare(ENDPOINTS["chat.completions"],
+                                     {"authorization": f"Bearer {KEY}"}, body,
+                                     time.perf_counter())
+    pieces = relay(env.gateway, call, call.routes[0], httpx.Response(200, stream=_EndsLate()))
+    assert b"[DONE]" in await pieces.__anext__()  # the client has the whole answer
+    waiting = asyncio.ensure_future(pieces.__anext__())  # for the upstream's end
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # the client goes away
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    record = _record(env)
+    assert record.usage_method == "reported" and record.usage.output_tokens == 40
+    assert record.usage.reasoning_tokens == 30 and record.error == "client disconnected"

@@ -143,20 +143,25 @@ async def _proxy(gateway: Gateway, endpoint: Endpoint, scope: Scope, receive: Re
 async def _complete(gateway: Gateway, call: MeteredCall, route: Any, upstream: Any,
                     headers: dict[str, str]) -> _Reply:
     content = b""
-    try:
-        async for piece in upstream.aiter_raw():
-            content += piece
-            if len(content) > MAX_RESPONSE_BYTES:
-                raise UpstreamFailedError("upstream response is over the gateway's limit")
-    finally:
-        await upstream.aclose()
-    try:
-        data = jsonfast.loads(content)
-    except ValueError:
-        gateway.abandon(call, "upstream answered with invalid JSON")
-        raise UpstreamFailedError("the upstream answered with invalid JSON; not billed") from None
-    usage, method, standard_out = response_usage(gateway.measurer, call, route.catalog_model,
-                                                 data)
+    try:  # up to the usage it reports: a failure here answers nothing, so it bills nothing
+        try:
+            async for piece in upstream.aiter_raw():
+                content += piece
+                if len(content) > MAX_RESPONSE_BYTES:
+                    raise UpstreamFailedError("upstream response is over the gateway's limit; "
+                                              "not billed")
+        finally:
+            await upstream.aclose()
+        try:
+            data = jsonfast.loads(content)
+        except ValueError:
+            raise UpstreamFailedError("the upstream answered with invalid JSON; not billed"
+                                      ) from None
+        usage, method, standard_out = response_usage(gateway.measurer, call,
+                                                     route.catalog_model, data)
+    except CiyuanError as exc:
+        gateway.abandon(call, exc.message)
+        raise
     digest = hashlib.sha256(content).hexdigest()
     record, receipt = await gateway.finish(call, route, usage, method, standard_out, digest,
                                            upstream.headers.get("x-request-id", ""))

@@ -100,19 +100,37 @@ def _anthropic_event(tally: _Tally, data: dict[str, Any]) -> None:
 
 
 def _parse(event: bytes) -> dict[str, Any] | None:
+    """An event's data: its ``data:`` lines joined with newlines (an event may spread its
+    JSON over several, as SSE allows), parsed; None for no data, or data that is not a JSON
+    object."""
     if len(event) > MAX_EVENT_BYTES:
         return None
-    for line in event.split(b"\n"):
-        if line.startswith(b"data:"):
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                return {"__done__": True}
-            try:
-                parsed = jsonfast.loads(payload)
-            except ValueError:
-                return None
-            return parsed if isinstance(parsed, dict) else None
-    return None
+    lines = [line[5:] for line in event.split(b"\n") if line.startswith(b"data:")]
+    if not lines:
+        return None
+    payload = (lines[0] if len(lines) == 1 else b"\n".join(
+        line[1:] if line.startswith(b" ") else line for line in lines)).strip()
+    if payload == b"[DONE]":
+        return {"__done__": True}
+    try:
+        parsed = jsonfast.loads(payload)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _take(tally: _Tally, dialect: str, wants_usage: bool, event: bytes) -> bool:
+    """Count one event; whether it goes on to the client."""
+    data = _parse(event)
+    if data is None:
+        return True
+    if data.get("__done__"):
+        tally.completed = True
+        return True
+    if dialect == "anthropic":
+        _anthropic_event(tally, data)
+        return True
+    return _openai_event(tally, data, wants_usage)
 
 
 async def relay(gateway: Gateway, call: MeteredCall, route: Route,
@@ -124,32 +142,31 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
     buffer = b""
     error = ""
     finished = False
+    delivered_all = False  # the client has taken every piece up to the stream's end event
+    wants_usage = call.client_wants_usage
     outcome: tuple[Usage, str, int, str, str, str] | None = None  # once the stream is whole
     try:
         async for chunk in response.aiter_raw():
             buffer += chunk
+            if b"\r" in chunk:  # CRLF line ends (SSE allows them): framed as LF from here
+                buffer = buffer.replace(b"\r\n", b"\n")
             events = buffer.split(b"\n\n")
             buffer = events.pop()  # after the last complete event (often empty)
-            out = []  # the events of one read go out in one write, as they came in
-            for event in events:
-                data = _parse(event)
-                forward = True
-                if data is not None:
-                    if data.get("__done__"):
-                        tally.completed = True
-                    elif dialect == "anthropic":
-                        _anthropic_event(tally, data)
-                    else:
-                        forward = _openai_event(tally, data, call.client_wants_usage)
-                if forward:
-                    out.append(event + b"\n\n")
+            # the events of one read go out in one write, as they came in
+            out = [event + b"\n\n" for event in events
+                   if _take(tally, dialect, wants_usage, event)]
             if out:
                 piece = b"".join(out)
                 tally.digest.update(piece)
                 yield piece
-        if buffer.strip():
-            tally.digest.update(buffer)
-            yield buffer
+                delivered_all = tally.completed
+        last = buffer.strip(b"\n")
+        if last.strip():  # a last event with no blank line after it: an event all the same
+            if _take(tally, dialect, wants_usage, last):
+                piece = last + b"\n\n"
+                tally.digest.update(piece)
+                yield piece
+            delivered_all = tally.completed
         outcome = _outcome(call, tally, response, "")
         try:
             record, receipt = await gateway.finish(call, route, *outcome)
@@ -170,7 +187,8 @@ async def relay(gateway: Gateway, call: MeteredCall, route: Route,
         # synchronous first: a cancelled task cannot await, and the call must be finished
         if not finished:  # client went away, or the upstream failed mid-stream
             if outcome is None:
-                outcome = _outcome(call, tally, response, error or "client disconnected")
+                outcome = _outcome(call, tally, response, error or "client disconnected",
+                                   delivered_all=delivered_all)
             gateway.finish_now(call, route, *outcome)  # a settlement already made: a no-op
         await response.aclose()
 
@@ -182,14 +200,16 @@ def _as_response(dialect: str, answer: str) -> dict[str, Any]:
     return {"choices": [{"message": {"role": "assistant", "content": answer}}]}
 
 
-def _outcome(call: MeteredCall, tally: _Tally, response: UpstreamResponse, error: str
-             ) -> tuple[Usage, str, int, str, str, str]:
-    """What the stream delivered, as ``Gateway.finish`` takes it after the call and route."""
+def _outcome(call: MeteredCall, tally: _Tally, response: UpstreamResponse, error: str, *,
+             delivered_all: bool = False) -> tuple[Usage, str, int, str, str, str]:
+    """What the stream delivered, as ``Gateway.finish`` takes it after the call and route.
+    The provider's usage counts when the stream ended whole, or when the client had taken
+    everything up to its end event before it went (or the upstream failed after it)."""
     native_out = tally.native.finish()
     standard_out = tally.standard.finish()
     usage: Usage | None = None
     method = "counted"
-    if tally.completed and not error:
+    if tally.completed and (not error or delivered_all):
         if call.endpoint.dialect == "anthropic" and tally.anthropic_usage:
             usage, method = Usage.from_anthropic(tally.anthropic_usage), "reported"
         elif tally.reported:

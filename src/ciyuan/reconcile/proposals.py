@@ -10,7 +10,8 @@ report twice changes nothing (the ledger answers ``ok`` to a retried id with the
   bears a call nobody was billed for);
 * ``missing`` served for a *pending* write-ahead record: the record is completed with status
   ``reconciled`` and the provider's counts and cost (the next invoice bills it and posts its
-  cost), and its budget reservation, if still held, is voided;
+  cost), and the holds of its budget reservation (one a budget level and wallet), if still
+  held, are voided;
 * ``extra``: our recorded cost is reversed, payable → revenue (the provider did not bill it).
 """
 
@@ -70,19 +71,23 @@ def _completion(provider: str, item: Item, pending: UsageRecord, charge_of: Char
 
 
 def _release(provider: str, item: Item, pending: UsageRecord,
-             reservations: Mapping[str, Transfer]) -> tuple[Transfer, ...]:
-    """Void the reservation that holds budget for ``pending``, if it is still held."""
-    held = reservations.get(pending.reservation_id)
-    if held is None:
-        return ()
-    return (Transfer(transfer_id(provider, item.key, "release"), held.debit_account_id,
-                     held.credit_account_id, held.amount, "reconcile_release",
-                     TransferFlags.VOID_PENDING, pending_id=held.id,
-                     metadata=(("provider", provider), ("record", pending.id))),)
+             reservations: Mapping[str, Sequence[Transfer]]) -> tuple[Transfer, ...]:
+    """Void the holds that keep budget for ``pending`` (one a budget level and wallet, each
+    ``<reservation id>:<label>``, or one under the reservation id itself)."""
+    voids = []
+    for held in reservations.get(pending.reservation_id, ()):
+        label = held.id[len(pending.reservation_id):].lstrip(":")
+        leg = f"release-{label}" if label else "release"
+        voids.append(Transfer(transfer_id(provider, item.key, leg), held.debit_account_id,
+                              held.credit_account_id, held.amount, "reconcile_release",
+                              TransferFlags.VOID_PENDING, pending_id=held.id,
+                              metadata=(("provider", provider), ("record", pending.id))))
+    return tuple(voids)
 
 
 def _one(provider: str, item: Item, plan: AccountPlan,
-         reservations: Mapping[str, Transfer], charge_of: ChargeOf) -> Proposal | None:
+         reservations: Mapping[str, Sequence[Transfer]], charge_of: ChargeOf
+         ) -> Proposal | None:
     if item.status == "extra" and item.pending is not None:  # never served: nothing billed
         pending = item.pending
         closed = replace(pending, status="failed", completed_at=pending.started_at,
@@ -113,9 +118,10 @@ def _one(provider: str, item: Item, plan: AccountPlan,
 
 
 def propose(items: Sequence[Item], *, provider: str, plan: AccountPlan | None = None,
-            reservations: Mapping[str, Transfer] | None = None,
+            reservations: Mapping[str, Sequence[Transfer]] | None = None,
             charge_of: ChargeOf = lambda record, usage: None) -> list[Proposal]:
-    """One proposal per item that needs one (matched items need none)."""
+    """One proposal per item that needs one (matched items need none); ``reservations``:
+    the pending holds of each reservation id."""
     plan = plan or AccountPlan()
     held = reservations or {}
     found = (_one(provider, item, plan, held, charge_of) for item in items)

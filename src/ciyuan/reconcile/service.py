@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ciyuan.billing.lookup import hold_labels
 from ciyuan.core.errors import CiyuanError
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
 from ciyuan.invoice.accounts import AccountPlan
 from ciyuan.invoice.amounts import to_nano
 from ciyuan.invoice.posting import ensure_accounts
-from ciyuan.ledger import Result, Transfer
+from ciyuan.ledger import Result, Transfer, TransferFlags
 from ciyuan.price import Pricer
 from ciyuan.reconcile.errors import ReconcileApplyError
 from ciyuan.reconcile.exports import ProviderExport, ProviderRow
@@ -42,6 +43,17 @@ _BATCH = 8190
 #: Results that mean a reservation needs no release any more (posted, voided or expired).
 _RELEASED = (Result.PENDING_ALREADY_POSTED, Result.PENDING_ALREADY_VOIDED,
              Result.PENDING_EXPIRED)
+
+
+def _holds(ledger: LedgerStore, reservation_ids: list[str]) -> dict[str, tuple[Transfer, ...]]:
+    """The holds of each reservation: the gateway places one a budget level and wallet,
+    ``<reservation id>:<label>``; a hold under the bare reservation id counts too."""
+    labels = hold_labels()
+    ids = {rid: [rid, *(f"{rid}:{label}" for label in labels)] for rid in reservation_ids}
+    found = ledger.transfers(i for group in ids.values() for i in group)
+    return {rid: tuple(found[i] for i in group
+                       if i in found and TransferFlags.PENDING in found[i].flags)
+            for rid, group in ids.items()}
 
 
 @dataclass
@@ -90,11 +102,11 @@ class Reconciler:
             pending = [p for p in self.usage.pending(high + window)
                        if p.provider.lower() == provider.lower() and p.started_at >= low - window]
             items = match_requests(rows, ours, pending, self.cost_of, self.options, low, high)
-        held: dict[str, Transfer] = {}
+        held: dict[str, tuple[Transfer, ...]] = {}
         wanted = [i.pending.reservation_id for i in items
                   if i.pending is not None and i.pending.reservation_id]
         if wanted and self.ledger is not None:
-            held = self.ledger.transfers(wanted)
+            held = _holds(self.ledger, wanted)
         proposals = propose(items, provider=provider, plan=self.accounts, reservations=held,
                             charge_of=self.charge_of)
         return Report(provider, export.source, low, high, tuple(items), tuple(proposals))
