@@ -188,3 +188,14 @@ async def test_a_client_that_leaves_after_taking_the_end_is_billed_the_reported_
     record = _record(env)
     assert record.usage_method == "reported" and record.usage.output_tokens == 40
     assert record.usage.reasoning_tokens == 30 and record.error == "client disconnected"
+
+
+async def test_provider_usage_that_cannot_be_read_is_counted_instead(env: Env) -> None:
+    bad = {"prompt_tokens": 9, "completion_tokens": 5,
+           "completion_tokens_details": {"reasoning_tokens": 500}}  # reasoning > output
+    pieces = await _relay(env, [*EVENTS[:3], _event({"choices": [], "usage": bad}),
+                                _event("[DONE]")], wants_usage=True)
+    assert b"[DONE]" in b"".join(pieces)  # the stream went out whole
+    record = _record(env)
+    assert record.status == "completed" and record.usage_method == "counted"
+    assert record.usage.output_tokens == 3 and "counted instead" in record.error

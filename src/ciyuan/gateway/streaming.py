@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ciyuan.core import jsonfast
-from ciyuan.core.usage import Usage
+from ciyuan.core.usage import InvalidUsageError, Usage
 from ciyuan.gateway.metering import Gateway, MeteredCall
 from ciyuan.gateway.transport import UpstreamResponse
 from ciyuan.gateway.upstream import Route
@@ -210,10 +210,13 @@ def _outcome(call: MeteredCall, tally: _Tally, response: UpstreamResponse, error
     usage: Usage | None = None
     method = "counted"
     if tally.completed and (not error or delivered_all):
-        if call.endpoint.dialect == "anthropic" and tally.anthropic_usage:
-            usage, method = Usage.from_anthropic(tally.anthropic_usage), "reported"
-        elif tally.reported:
-            usage, method = Usage.from_openai(tally.reported), "reported"
+        try:
+            if call.endpoint.dialect == "anthropic" and tally.anthropic_usage:
+                usage, method = Usage.from_anthropic(tally.anthropic_usage), "reported"
+            elif tally.reported:
+                usage, method = Usage.from_openai(tally.reported), "reported"
+        except InvalidUsageError as exc:  # the answer was delivered: bill it as counted
+            error = error or f"provider usage not usable, counted instead: {exc.message}"[:500]
     if usage is None:
         usage = Usage(input_tokens=call.input.native_tokens, output_tokens=native_out)
     return (usage, method, standard_out, tally.digest.hexdigest(),
