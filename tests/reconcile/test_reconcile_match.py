@@ -106,3 +106,22 @@ def test_buckets_compare_totals_per_bucket_and_model(usage: MemoryUsageStore,
         f"{day1}/gpt-4o-2024-08-06": "matched", f"{day1}/gpt-4o-mini": "mismatched",
         f"{day1}/o3": "missing", f"{(start + 2 * day).isoformat()}/gpt-4o": "matched",
         f"{day2}/gpt-4o": "extra"}
+
+
+def test_a_pending_record_named_by_a_row_is_never_taken_by_another() -> None:
+    from ciyuan.core.records import UsageRecord
+    from ciyuan.price import default_pricer
+
+    usage = MemoryUsageStore()
+    for rid, tenant, after in (("ur-p1", "acme", 0), ("ur-p2", "globex", 30)):
+        usage.begin(UsageRecord(id=rid, tenant=tenant, model="gpt-4o", provider="openai",
+                                endpoint="chat.completions", currency="USD",
+                                started_at=T0 + dt.timedelta(seconds=after)))
+    at = [(T0 + dt.timedelta(seconds=s)).isoformat() for s in (1, 2, 31)]
+    export = parse_export(
+        "timestamp,request_id,client_request_id,model,input_tokens,input_cached_tokens,"
+        f"output_tokens\n{at[0]},req_other,,gpt-4o,50000,0,9000\n"  # made around the gateway
+        f"{at[1]},req_p1,ur-p1,gpt-4o,1000,0,100\n{at[2]},req_p2,ur-p2,gpt-4o,2000,0,200\n")
+    report = Reconciler(usage, default_pricer()).reconcile("openai", export)
+    served = {item.key: item.pending.id if item.pending else None for item in report.items}
+    assert served == {"req_other": None, "req_p1": "ur-p1", "req_p2": "ur-p2"}

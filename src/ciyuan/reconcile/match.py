@@ -106,23 +106,27 @@ def match_requests(rows: Sequence[ProviderRow], records: Sequence[UsageRecord],
             by_shape.setdefault(_shape(record.model, record.usage), []).append(record)
     used: set[str] = set()
     items: list[Item] = []
+    # a record a row names by id is that row's: the nearest-in-time fallback of an earlier
+    # row that names nothing of ours (a call made around the gateway) never takes it
+    named = {i for row in rows for i in (row.request_id, *row.alt_ids) if i}
     for row in sorted(rows, key=lambda r: (r.at, r.request_id)):
         ids = {i for i in (row.request_id, *row.alt_ids) if i}
         found = next((by_id[i] for i in sorted(ids) if i in by_id
                       and by_id[i].id not in used), None)
         if found is None:
             found = _near(row, (r for r in by_shape.get(_shape(row.model, row.usage), ())
-                                if r.id not in used and (not r.upstream_request_id
-                                                         or r.upstream_request_id in ids)),
+                                if r.id not in used and r.id not in named
+                                and (not r.upstream_request_id
+                                     or r.upstream_request_id in ids)),
                           options)
         key = row.request_id or f"{row.at.isoformat()}/{row.model}"
         if found is not None:
             used.add(found.id)
             items.append(_compare(key, row, [found], cost_of(row), options))
             continue
-        named = [p for p in pending if p.id in ids and p.id not in used]
-        served = named[0] if named else _near(
-            row, (p for p in pending if p.id not in used
+        mine = [p for p in pending if p.id in ids and p.id not in used]
+        served = mine[0] if mine else _near(
+            row, (p for p in pending if p.id not in used and p.id not in named
                   and model_key(p.model) == model_key(row.model)), options)
         if served is not None:
             used.add(served.id)
