@@ -18,8 +18,8 @@ from ciyuan.billing.periods import PeriodKind
 from ciyuan.ledger import Balance, Transfer, TransferFlags
 from ciyuan.store.protocol import LedgerStore
 
-__all__ = ["DEFINITIONS_CACHED", "PROBE_BATCH", "BudgetDefinitions", "find_holds", "load_budget",
-           "load_budgets", "load_packs", "probe"]
+__all__ = ["DEFINITIONS_CACHED", "PROBE_BATCH", "BudgetDefinitions", "find_holds", "hold_ids",
+           "load_budget", "load_budgets", "load_packs", "probe"]
 
 #: Consecutive ids asked for per round trip: one round trip for up to 16 revisions of each
 #: budget (or 16 packs of a tenant); more cost one more round trip per 16.
@@ -133,9 +133,14 @@ def hold_labels() -> Sequence[str]:
     return [*(f"{k}-{p}" for k in LevelKind for p in PeriodKind), "wallet"]
 
 
+def hold_ids(reservation_id: str) -> dict[str, str]:
+    """The transfer id each of a reservation's possible holds has, with its label."""
+    return {f"{reservation_id}:{label}": label for label in hold_labels()}
+
+
 def find_holds(store: LedgerStore, reservation_id: str) -> tuple[tuple[Hold, ...], int, int]:
     """The holds of a reservation from the ledger: (holds, amount, timeout_s)."""
-    ids = {f"{reservation_id}:{label}": label for label in hold_labels()}
+    ids = hold_ids(reservation_id)
     got = store.transfers(ids)
     holds, amounts, timeouts = [], set(), set()
     for transfer_id, label in ids.items():

@@ -163,9 +163,9 @@ class Gateway:
             request_sha256=headers.get("x-ciyuan-body-sha256", ""),
             reservation_id=reservation.id, currency=principal.currency)
         stored = self.usage.begin(record)
-        if stored != record:  # the same id exists: a retry that came in alongside the first
-            if stored.reservation_id != reservation.id:  # else the hold is the first call's
-                self.budgets.release(reservation)
+        # the same id exists: a retry that came in alongside the first, whose hold (its id
+        # comes from the record id) is the first call's: nothing to release
+        if stored != record:
             raise _in_progress(idempotency_key, stored)
         options = body.get("stream_options")
         return MeteredCall(

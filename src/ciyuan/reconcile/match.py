@@ -92,6 +92,11 @@ def _shape(model: str, usage: Usage) -> tuple[str, int, int, int]:
     return model_key(model), usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
 
 
+def _ids(row: ProviderRow) -> set[str]:
+    """The ids a row names: its request id and the others it carries (our record id)."""
+    return {i for i in (row.request_id, *row.alt_ids) if i}
+
+
 def match_requests(rows: Sequence[ProviderRow], records: Sequence[UsageRecord],
                    pending: Sequence[UsageRecord], cost_of: CostOf, options: MatchOptions,
                    start: dt.datetime, end: dt.datetime) -> list[Item]:
@@ -108,9 +113,9 @@ def match_requests(rows: Sequence[ProviderRow], records: Sequence[UsageRecord],
     items: list[Item] = []
     # a record a row names by id is that row's: the nearest-in-time fallback of an earlier
     # row that names nothing of ours (a call made around the gateway) never takes it
-    named = {i for row in rows for i in (row.request_id, *row.alt_ids) if i}
+    named = {i for row in rows for i in _ids(row)}
     for row in sorted(rows, key=lambda r: (r.at, r.request_id)):
-        ids = {i for i in (row.request_id, *row.alt_ids) if i}
+        ids = _ids(row)
         found = next((by_id[i] for i in sorted(ids) if i in by_id
                       and by_id[i].id not in used), None)
         if found is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ciyuan.billing.lookup import hold_labels
+from ciyuan.billing.lookup import hold_ids
 from ciyuan.core.errors import CiyuanError
 from ciyuan.core.records import UsageRecord
 from ciyuan.core.usage import Usage
@@ -48,8 +48,7 @@ _RELEASED = (Result.PENDING_ALREADY_POSTED, Result.PENDING_ALREADY_VOIDED,
 def _holds(ledger: LedgerStore, reservation_ids: list[str]) -> dict[str, tuple[Transfer, ...]]:
     """The holds of each reservation: the gateway places one a budget level and wallet,
     ``<reservation id>:<label>``; a hold under the bare reservation id counts too."""
-    labels = hold_labels()
-    ids = {rid: [rid, *(f"{rid}:{label}" for label in labels)] for rid in reservation_ids}
+    ids = {rid: [rid, *hold_ids(rid)] for rid in reservation_ids}
     found = ledger.transfers(i for group in ids.values() for i in group)
     return {rid: tuple(found[i] for i in group
                        if i in found and TransferFlags.PENDING in found[i].flags)
